@@ -1,0 +1,30 @@
+"""Keeps a signed-in agent's seat while the agent uses the site."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+
+from callcenter.core.tenancy import tenant_key
+
+TOUCH_EVERY_S = 60
+
+
+class SeatHeartbeatMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        tenant = getattr(request, "tenant", None)
+        user = getattr(request, "user", None)
+        if tenant is not None and connection.schema_name != "public" and user is not None and user.is_authenticated:
+            # At most one write a minute per agent.
+            if cache.add(tenant_key(tenant.pk, "seat-touch", user.pk), 1, TOUCH_EVERY_S):
+                from agents.services.seats import seat_touch
+
+                seat_touch(user=user)
+        return response

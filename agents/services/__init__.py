@@ -1,0 +1,1 @@
+"""Writes to the agents of the current tenant."""

@@ -1,0 +1,51 @@
+"""Two admin sites: the platform's on the public domain, each tenant's on its own host."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import connection
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from callcenter.core.auth import LockoutAdminAuthenticationForm
+
+
+class PlatformAdminSite(admin.AdminSite):
+    site_header = _("Call center platform")
+    site_title = _("Platform admin")
+    index_title = _("Plans, resellers and tenants")
+    login_form = LockoutAdminAuthenticationForm
+
+
+class TenantAdminSite(admin.AdminSite):
+    site_header = _("Call center admin")
+    site_title = _("Call center admin")
+    index_template = "admin/tenant_index.html"
+
+    def get_login_form(self) -> Any:
+        from agents.forms import TenantAdminLoginForm
+
+        return TenantAdminLoginForm
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        self.login_form = self.get_login_form()
+        return super().login(request, extra_context)
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        from tenants.selectors import usage_current
+        from tenants.checklist import first_run_checklist
+
+        tenant = connection.tenant
+        context = {
+            "usage": usage_current(tenant),
+            "checklist": first_run_checklist(),
+            "tenant": tenant,
+            **(extra_context or {}),
+        }
+        return super().index(request, context)
+
+
+platform_admin_site = PlatformAdminSite(name="platform_admin")
+tenant_admin_site = TenantAdminSite(name="admin")

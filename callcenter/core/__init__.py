@@ -1,0 +1,1 @@
+"""Cross-cutting plumbing with no tables: tenancy, real-time publishing, tasks, errors."""

@@ -1,0 +1,30 @@
+"""Publishing real-time events after the transaction that caused them commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+log = structlog.get_logger(__name__)
+
+# Consumers forward messages of this channel-layer type to their client.
+FORWARD_TYPE = "realtime.event"
+
+
+def publish(group: str, event: str, payload: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, {"type": FORWARD_TYPE, "event": event, "payload": payload})
+    except Exception:  # the socket is a hint; the database already holds the truth
+        log.warning("realtime.publish_failed", group=group, event_name=event, exc_info=True)
+
+
+def publish_on_commit(group: str, event: str, payload: dict[str, Any]) -> None:
+    """Send ``event`` to ``group`` once the surrounding transaction commits (now if there is none)."""
+    transaction.on_commit(lambda: publish(group, event, payload))

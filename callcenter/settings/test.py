@@ -1,0 +1,14 @@
+"""The test suite: real PostgreSQL and Redis, a separate Redis database and prefixes."""
+
+import os
+
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
+os.environ.setdefault("CACHE_KEY_PREFIX", "cc-test")
+os.environ.setdefault("CHANNEL_LAYER_PREFIX", "cc-test-asgi")
+
+from callcenter.settings.base import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOG_FORMAT = "console"
+LOG_LEVEL = "WARNING"
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,19 @@
+"""A tenant's host: its admin, sign-in, and its API."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from agents import views as agent_views
+from callcenter.admin_sites import tenant_admin_site
+from callcenter.urls_common import common_urls
+from tenants import apis_tenant
+
+urlpatterns = [
+    path("admin/", tenant_admin_site.urls),
+    *common_urls("callcenter.urls_tenants"),
+    path("accounts/login/", agent_views.TenantLoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/accounts/login/"), name="logout"),
+    path("", agent_views.home, name="tenant-home"),
+    path("api/v1/usage/", apis_tenant.UsageApi.as_view(), name="api-usage"),
+    path("api/v1/burst-requests/", apis_tenant.BurstRequestsApi.as_view(), name="api-burst-requests"),
+]

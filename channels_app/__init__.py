@@ -1,0 +1,1 @@
+"""The access layer: channel adapters and every WebSocket consumer."""

@@ -1,0 +1,45 @@
+"""The first-run checklist a new tenant's admin sees on the admin home page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    title: str | Promise
+    hint: str | Promise
+    url: str
+    done: bool
+
+
+def first_run_checklist() -> list[ChecklistItem]:
+    from agents.models import AgentProfile, Skill
+    from tenants.models import TenantOrigin
+
+    tenant = connection.tenant
+    return [
+        ChecklistItem(
+            _("Add agents"),
+            _("Give each agent a login and an agent profile; each signed-in agent holds one seat."),
+            reverse("admin:agents_agentprofile_add"),
+            AgentProfile.objects.exists(),
+        ),
+        ChecklistItem(
+            _("Review skill tags"),
+            _("Routing matches contacts to agents by skills such as VIP service or after-sales."),
+            reverse("admin:agents_skill_changelist"),
+            Skill.objects.exists(),
+        ),
+        ChecklistItem(
+            _("Connect a channel: register your shop's website"),
+            _("The web chat widget may only be opened from your own host and the addresses you register."),
+            reverse("admin:tenants_tenantorigin_add"),
+            TenantOrigin.objects.filter(tenant=tenant).exists(),
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""Writes to the public schema, split by sub-domain."""
