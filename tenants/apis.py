@@ -153,6 +153,7 @@ class ResellerPrincipal:
     def __init__(self, reseller: Reseller, name: str) -> None:
         self.reseller = reseller
         self.name = name
+        self.pk = f"reseller-{reseller.pk}"  # what rate limits count by
 
     def get_username(self) -> str:
         return f"{self.reseller.name}/{self.name}"
