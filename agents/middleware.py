@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.cache import cache
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
-from callcenter.core.tenancy import tenant_key
+from callcenter.core.tenancy import current_schema, tenant_key
 
 TOUCH_EVERY_S = 60
 
@@ -21,7 +20,7 @@ class SeatHeartbeatMiddleware:
         response = self.get_response(request)
         tenant = getattr(request, "tenant", None)
         user = getattr(request, "user", None)
-        if tenant is not None and connection.schema_name != "public" and user is not None and user.is_authenticated:
+        if tenant is not None and current_schema() != "public" and user is not None and user.is_authenticated:
             # At most one write a minute per agent.
             if cache.add(tenant_key(tenant.pk, "seat-touch", user.pk), 1, TOUCH_EVERY_S):
                 from agents.services.seats import seat_touch

@@ -25,7 +25,8 @@ def agent_count() -> int:
 
 
 def is_agent(user: object) -> bool:
-    return AgentProfile.objects.filter(user_id=getattr(user, "pk", None), is_active=True).exists()
+    user_id = getattr(user, "pk", None)
+    return user_id is not None and AgentProfile.objects.filter(user_id=user_id, is_active=True).exists()
 
 
 def skill_list() -> QuerySet[Skill]:

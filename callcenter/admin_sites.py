@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db import connection
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from callcenter.core.auth import LockoutAdminAuthenticationForm
+from callcenter.core.tenancy import require_tenant
 
 
 class PlatformAdminSite(admin.AdminSite):
@@ -34,10 +34,10 @@ class TenantAdminSite(admin.AdminSite):
         return super().login(request, extra_context)
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
-        from tenants.selectors import usage_current
         from tenants.checklist import first_run_checklist
+        from tenants.selectors import usage_current
 
-        tenant = connection.tenant
+        tenant = require_tenant()
         context = {
             "usage": usage_current(tenant),
             "checklist": first_run_checklist(),

@@ -18,10 +18,10 @@ app.autodiscover_tasks()
 
 @task_prerun.connect
 def _bind_task_context(task_id: str, task: Any, **_: Any) -> None:
-    from django.db import connection
+    from callcenter.core.tenancy import current_schema
 
     structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(task_id=task_id, task=task.name, tenant=connection.schema_name)
+    structlog.contextvars.bind_contextvars(task_id=task_id, task=task.name, tenant=current_schema())
 
 
 @task_postrun.connect

@@ -7,17 +7,16 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
-from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from callcenter.admin_sites import platform_admin_site, tenant_admin_site
 from callcenter.core.errors import ServiceError
+from callcenter.core.tenancy import require_tenant
 from tenants.models import (
     AuditEvent,
     BurstSeatRequest,
-    BurstStatus,
     Domain,
     Plan,
     Reseller,
@@ -41,7 +40,7 @@ class PlanAdmin(admin.ModelAdmin):
 
 class ResellerTokenInline(admin.TabularInline):
     model = ResellerToken
-    fields = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -86,8 +85,11 @@ class TenantAdmin(admin.ModelAdmin):
     def suspend(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
         for tenant in queryset:
             try:
-                tenant_suspend(tenant=tenant, reason=str(_("Suspended by the platform operator.")),
-                               actor=request.user.get_username())
+                tenant_suspend(
+                    tenant=tenant,
+                    reason=str(_("Suspended by the platform operator.")),
+                    actor=request.user.get_username(),
+                )
             except ServiceError as exc:
                 self.message_user(request, f"{tenant}: {exc.message}", messages.WARNING)
 
@@ -134,8 +136,9 @@ class PlatformBurstAdmin(admin.ModelAdmin):
     def _decide(self, request: HttpRequest, queryset: QuerySet[BurstSeatRequest], approve: bool) -> None:
         for burst in queryset:
             try:
-                burst_request_decide(burst=burst, approve=approve, actor=request.user.get_username(),
-                                     platform_operator=True)
+                burst_request_decide(
+                    burst=burst, approve=approve, actor=request.user.get_username(), platform_operator=True
+                )
             except ServiceError as exc:
                 self.message_user(request, f"{burst}: {exc.message}", messages.WARNING)
 
@@ -178,7 +181,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
     """Rows of a public table that belong to the tenant whose host serves the request."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).filter(tenant=connection.tenant)
+        return super().get_queryset(request).filter(tenant=require_tenant())
 
 
 @admin.register(BurstSeatRequest, site=tenant_admin_site)
@@ -187,7 +190,7 @@ class TenantBurstAdmin(TenantScopedAdmin):
     fields = ["seats", "starts_at", "ends_at", "reason"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return self.fields if obj is not None else []
+        return list(self.fields or []) if obj is not None else []  # type: ignore[arg-type]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -196,8 +199,12 @@ class TenantBurstAdmin(TenantScopedAdmin):
         if change:
             return
         created = burst_request_create(
-            tenant=connection.tenant, seats=obj.seats, starts_at=obj.starts_at, ends_at=obj.ends_at,
-            reason=obj.reason, actor=request.user.get_username(),
+            tenant=require_tenant(),
+            seats=obj.seats,
+            starts_at=obj.starts_at,
+            ends_at=obj.ends_at,
+            reason=obj.reason,
+            actor=request.user.get_username(),
         )
         obj.pk = created.pk
 
@@ -208,9 +215,13 @@ class TenantBurstAdmin(TenantScopedAdmin):
             def clean(self) -> dict[str, Any]:
                 data: dict[str, Any] = super().clean()
                 if obj is None and {"seats", "starts_at", "ends_at"} <= data.keys():
-                    self.instance.tenant = connection.tenant
-                    burst_validate(tenant=connection.tenant, seats=data["seats"],
-                                   starts_at=data["starts_at"], ends_at=data["ends_at"])
+                    self.instance.tenant = require_tenant()
+                    burst_validate(
+                        tenant=require_tenant(),
+                        seats=data["seats"],
+                        starts_at=data["starts_at"],
+                        ends_at=data["ends_at"],
+                    )
                 return data
 
         return ValidatedForm
@@ -222,5 +233,5 @@ class TenantOriginAdmin(TenantScopedAdmin):
     fields = ["origin"]
 
     def save_model(self, request: HttpRequest, obj: TenantOrigin, form: Any, change: bool) -> None:
-        obj.tenant = connection.tenant
+        obj.tenant = require_tenant()
         super().save_model(request, obj, form, change)

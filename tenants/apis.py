@@ -94,8 +94,11 @@ class SignupApi(APIView):
 
     @extend_schema(
         request=SignupInputSerializer,
-        responses={202: SignupStatusSerializer, 400: OpenApiResponse(description="Field errors"),
-                   409: OpenApiResponse(description="Subdomain taken")},
+        responses={
+            202: SignupStatusSerializer,
+            400: OpenApiResponse(description="Field errors"),
+            409: OpenApiResponse(description="Subdomain taken"),
+        },
         summary="Sign a company up; provisioning runs in the background",
     )
     def post(self, request: Request) -> Response:
@@ -164,7 +167,7 @@ def reseller_of(request: Request) -> Reseller | None:
     if isinstance(request.user, ResellerPrincipal):
         return request.user.reseller
     if getattr(request.user, "is_authenticated", False):
-        return Reseller.objects.filter(users=request.user, is_active=True).first()
+        return Reseller.objects.filter(users__pk=request.user.pk or 0, is_active=True).first()
     return None
 
 
@@ -236,8 +239,9 @@ class ResellerTenantsApi(ResellerApiView):
     def get(self, request: Request) -> Response:
         return Response([tenant_payload(t) for t in tenant_list_for_reseller(self.reseller)])
 
-    @extend_schema(request=SignupInputSerializer, responses={202: SignupStatusSerializer},
-                   summary="Create a tenant for a customer")
+    @extend_schema(
+        request=SignupInputSerializer, responses={202: SignupStatusSerializer}, summary="Create a tenant for a customer"
+    )
     def post(self, request: Request) -> Response:
         return _submit(request, self.reseller, actor=self.actor())
 
@@ -253,21 +257,30 @@ class SuspendInputSerializer(serializers.Serializer):
 
 
 class ResellerTenantSuspendApi(ResellerApiView):
-    @extend_schema(request=SuspendInputSerializer, responses={200: ResellerTenantSerializer},
-                   summary="Suspend a tenant (nothing is deleted)")
+    @extend_schema(
+        request=SuspendInputSerializer,
+        responses={200: ResellerTenantSerializer},
+        summary="Suspend a tenant (nothing is deleted)",
+    )
     def post(self, request: Request, tenant_id: int) -> Response:
         data = SuspendInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        tenant = tenant_suspend(tenant=self.tenant(tenant_id), reason=data.validated_data["reason"],
-                                actor=self.actor(), reseller=self.reseller, ip=client_ip(request))
+        tenant = tenant_suspend(
+            tenant=self.tenant(tenant_id),
+            reason=data.validated_data["reason"],
+            actor=self.actor(),
+            reseller=self.reseller,
+            ip=client_ip(request),
+        )
         return Response(tenant_payload(tenant))
 
 
 class ResellerTenantReactivateApi(ResellerApiView):
     @extend_schema(request=None, responses={200: ResellerTenantSerializer}, summary="Reactivate a suspended tenant")
     def post(self, request: Request, tenant_id: int) -> Response:
-        tenant = tenant_reactivate(tenant=self.tenant(tenant_id), actor=self.actor(), reseller=self.reseller,
-                                   ip=client_ip(request))
+        tenant = tenant_reactivate(
+            tenant=self.tenant(tenant_id), actor=self.actor(), reseller=self.reseller, ip=client_ip(request)
+        )
         return Response(tenant_payload(tenant))
 
 
@@ -276,8 +289,19 @@ class BurstSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BurstSeatRequest
-        fields = ["id", "tenant", "seats", "starts_at", "ends_at", "reason", "status", "requested_by",
-                  "decided_by", "decided_at", "decision_note"]
+        fields = [
+            "id",
+            "tenant",
+            "seats",
+            "starts_at",
+            "ends_at",
+            "reason",
+            "status",
+            "requested_by",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        ]
 
 
 class DecisionInputSerializer(serializers.Serializer):
@@ -293,8 +317,9 @@ class ResellerBurstsApi(ResellerApiView):
 class ResellerBurstDecisionApi(ResellerApiView):
     approve = True
 
-    @extend_schema(request=DecisionInputSerializer, responses={200: BurstSerializer},
-                   summary="Approve or reject a burst request")
+    @extend_schema(
+        request=DecisionInputSerializer, responses={200: BurstSerializer}, summary="Approve or reject a burst request"
+    )
     def post(self, request: Request, burst_id: int) -> Response:
         data = DecisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -302,6 +327,11 @@ class ResellerBurstDecisionApi(ResellerApiView):
             burst = burst_get_for_reseller(self.reseller, burst_id)
         except NotFoundError as exc:
             raise NotFound(exc.message) from exc
-        decided = burst_request_decide(burst=burst, approve=self.approve, actor=self.actor(),
-                                       reseller=self.reseller, note=data.validated_data["note"])
+        decided = burst_request_decide(
+            burst=burst,
+            approve=self.approve,
+            actor=self.actor(),
+            reseller=self.reseller,
+            note=data.validated_data["note"],
+        )
         return Response(BurstSerializer(decided).data)

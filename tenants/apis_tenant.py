@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAdminUser
@@ -12,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from callcenter.core.tenancy import require_tenant
 from tenants.apis import BurstSerializer
 from tenants.selectors import burst_list_for_tenant, usage_current
 from tenants.services.bursts import burst_request_create
@@ -34,7 +34,7 @@ class UsageApi(APIView):
 
     @extend_schema(responses={200: UsageSerializer}, summary="This call center's usage against its plan")
     def get(self, request: Request) -> Response:
-        usage: dict[str, Any] = usage_current(connection.tenant)
+        usage: dict[str, Any] = usage_current(require_tenant())
         burst = usage.pop("burst")
         usage["plan"] = usage["plan"].code
         usage["burst_ends_at"] = burst.ends_at if burst else None
@@ -54,13 +54,13 @@ class BurstRequestsApi(APIView):
 
     @extend_schema(responses={200: BurstSerializer(many=True)}, summary="This call center's burst requests")
     def get(self, request: Request) -> Response:
-        return Response(BurstSerializer(burst_list_for_tenant(connection.tenant), many=True).data)
+        return Response(BurstSerializer(burst_list_for_tenant(require_tenant()), many=True).data)
 
-    @extend_schema(request=BurstInputSerializer, responses={201: BurstSerializer},
-                   summary="Ask for more seats for a period")
+    @extend_schema(
+        request=BurstInputSerializer, responses={201: BurstSerializer}, summary="Ask for more seats for a period"
+    )
     def post(self, request: Request) -> Response:
         data = BurstInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        burst = burst_request_create(tenant=connection.tenant, actor=request.user.get_username(),
-                                     **data.validated_data)
+        burst = burst_request_create(tenant=require_tenant(), actor=request.user.get_username(), **data.validated_data)
         return Response(BurstSerializer(burst).data, status=status.HTTP_201_CREATED)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from callcenter.core.tenancy import require_tenant
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ def first_run_checklist() -> list[ChecklistItem]:
     from agents.models import AgentProfile, Skill
     from tenants.models import TenantOrigin
 
-    tenant = connection.tenant
+    tenant = require_tenant()
     return [
         ChecklistItem(
             _("Add agents"),

@@ -248,6 +248,9 @@ class UsageSnapshot(models.Model):
         ordering = ["-taken_at"]
         get_latest_by = "taken_at"
 
+    def __str__(self) -> str:
+        return f"{self.tenant_id} @ {self.taken_at:%Y-%m-%d %H:%M}"
+
 
 class AuditEvent(models.Model):
     """Who did what to which tenant. Append-only."""

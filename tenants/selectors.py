@@ -58,7 +58,7 @@ def tenant_primary_url(tenant: Tenant) -> str:
     return f"{settings.PUBLIC_SCHEME}://{host}{port}/"
 
 
-def signup_get(signup_id: object) -> Signup:
+def signup_get(signup_id: str) -> Signup:
     signup = Signup.objects.select_related("tenant", "plan").filter(pk=signup_id).first()
     if signup is None:
         raise NotFoundError("No such signup.")
@@ -68,9 +68,7 @@ def signup_get(signup_id: object) -> Signup:
 def burst_in_force(tenant: Tenant, at: datetime | None = None) -> BurstSeatRequest | None:
     now = at or timezone.now()
     return (
-        BurstSeatRequest.objects.filter(
-            tenant=tenant, status=BurstStatus.APPROVED, starts_at__lte=now, ends_at__gt=now
-        )
+        BurstSeatRequest.objects.filter(tenant=tenant, status=BurstStatus.APPROVED, starts_at__lte=now, ends_at__gt=now)
         .order_by("-seats")
         .first()
     )

@@ -98,8 +98,12 @@ def tenant_create(request: HttpRequest, reseller: Reseller) -> HttpResponse:
             add_service_errors(form, exc)  # type: ignore[arg-type]
         else:
             return redirect("signup-progress", signup_id=created.pk)
-    return render(request, "tenants/reseller/tenant_form.html", {"form": form, "reseller": reseller},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "tenants/reseller/tenant_form.html",
+        {"form": form, "reseller": reseller},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 def _owned_tenant(reseller: Reseller, tenant_id: int) -> Any:
@@ -118,8 +122,13 @@ def tenant_suspend_view(request: HttpRequest, reseller: Reseller, tenant_id: int
         messages.error(request, _("Say why the tenant is suspended; its users will see it."))
         return redirect("reseller-dashboard")
     try:
-        tenant_suspend(tenant=tenant, reason=form.cleaned_data["reason"], actor=request.user.get_username(),
-                       reseller=reseller, ip=client_ip(request))
+        tenant_suspend(
+            tenant=tenant,
+            reason=form.cleaned_data["reason"],
+            actor=request.user.get_username(),
+            reseller=reseller,
+            ip=client_ip(request),
+        )
         messages.success(request, _("%(name)s is suspended. Nothing was deleted.") % {"name": tenant.name})
     except (ServiceError, ValidationError) as exc:
         messages.error(request, getattr(exc, "message", str(exc)))
@@ -146,8 +155,13 @@ def burst_decide_view(request: HttpRequest, reseller: Reseller, burst_id: int, d
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
     try:
-        burst_request_decide(burst=burst, approve=decision == "approve", actor=request.user.get_username(),
-                             reseller=reseller, note=request.POST.get("note", "")[:300])
+        burst_request_decide(
+            burst=burst,
+            approve=decision == "approve",
+            actor=request.user.get_username(),
+            reseller=reseller,
+            note=request.POST.get("note", "")[:300],
+        )
         messages.success(request, _("Decision recorded."))
     except ServiceError as exc:
         messages.error(request, exc.message)
@@ -157,8 +171,9 @@ def burst_decide_view(request: HttpRequest, reseller: Reseller, burst_id: int, d
 @require_POST
 @reseller_required
 def token_create_view(request: HttpRequest, reseller: Reseller) -> HttpResponse:
-    token, raw = reseller_token_create(reseller=reseller, name=request.POST.get("name", "API"),
-                                       actor=request.user.get_username())
+    token, raw = reseller_token_create(
+        reseller=reseller, name=request.POST.get("name", "API"), actor=request.user.get_username()
+    )
     return render(request, "tenants/reseller/token_created.html", {"token": token, "raw": raw, "reseller": reseller})
 
 

@@ -59,9 +59,7 @@ def test_a_tenant_task_sent_without_a_tenant_refuses_to_run(platform: None) -> N
     assert cache.get("celery-test:public") is None
 
 
-def test_the_dispatcher_sends_one_task_into_every_active_tenant(
-    two_tenants: TwoTenants, celery_worker: object
-) -> None:
+def test_the_dispatcher_sends_one_task_into_every_active_tenant(two_tenants: TwoTenants, celery_worker: object) -> None:
     from callcenter.core.tasks import dispatch_to_tenants
     from callcenter.core.testing import make_tenant
     from tenants.services.resellers import tenant_suspend

@@ -74,8 +74,12 @@ def test_tenant_a_objects_are_404_from_tenant_b(two_tenants: TwoTenants) -> None
     from django.utils import timezone
 
     burst = burst_request_create(
-        tenant=two_tenants.a, seats=200, starts_at=timezone.now(), ends_at=timezone.now() + timedelta(days=3),
-        reason="双11", actor="staff",
+        tenant=two_tenants.a,
+        seats=200,
+        starts_at=timezone.now(),
+        ends_at=timezone.now() + timedelta(days=3),
+        reason="双11",
+        actor="staff",
     )
     assert_cross_tenant_404(two_tenants, f"/admin/tenants/burstseatrequest/{burst.pk}/change/")
 

@@ -14,7 +14,7 @@ from agents.models import SeatLease
 from agents.selectors import is_agent, live_leases, seats_in_use
 from callcenter.core.errors import ConflictError
 from callcenter.core.realtime import publish_on_commit
-from callcenter.core.tenancy import group_name, require_tenant
+from callcenter.core.tenancy import current_schema, group_name, require_tenant
 
 
 class SeatLimitReached(ConflictError):
@@ -24,7 +24,7 @@ class SeatLimitReached(ConflictError):
 def _lock_seats() -> None:
     # One tenant's seat count changes one login at a time; other tenants are not held up.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"seats:{connection.schema_name}"])
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"seats:{current_schema()}"])
 
 
 def seat_acquire(*, user: Any) -> SeatLease | None:
@@ -74,7 +74,7 @@ def seats_release_idle() -> int:
 
 def release_on_logout(sender: object, request: Any, user: Any, **kwargs: Any) -> None:
     """user_logged_out bridge."""
-    if user is not None and getattr(user, "pk", None) and connection.schema_name != "public":
+    if user is not None and getattr(user, "pk", None) and current_schema() != "public":
         seat_release(user=user)
 
 

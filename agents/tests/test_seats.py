@@ -30,8 +30,7 @@ def test_seat_limit_is_enforced_at_sign_in(platform: None) -> None:
     assert "_auth_user_id" in login(tenant, "a1").session
     assert "_auth_user_id" in login(tenant, "a2").session
     third = Client(HTTP_HOST=host_of(tenant))
-    response = third.post("/accounts/login/", {"username": "a3", "password": TEST_PASSWORD},
-                          HTTP_ACCEPT_LANGUAGE="en")
+    response = third.post("/accounts/login/", {"username": "a3", "password": TEST_PASSWORD}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert "All 2 agent seats of this call center are in use" in response.content.decode()
     # Signing in again on a second device does not take a second seat; admins take none.
@@ -77,7 +76,13 @@ def test_an_approved_burst_lets_more_agents_in(platform: None) -> None:
     make_user(tenant, "a2", agent=True)
     login(tenant, "a1")
     assert "_auth_user_id" not in login(tenant, "a2").session
-    burst = burst_request_create(tenant=tenant, seats=3, starts_at=timezone.now(),
-                                 ends_at=timezone.now() + timedelta(days=1), reason="", actor="boss")
+    burst = burst_request_create(
+        tenant=tenant,
+        seats=3,
+        starts_at=timezone.now(),
+        ends_at=timezone.now() + timedelta(days=1),
+        reason="",
+        actor="boss",
+    )
     burst_request_decide(burst=burst, approve=True, actor="operator", platform_operator=True)
     assert "_auth_user_id" in login(tenant, "a2").session

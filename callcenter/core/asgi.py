@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import structlog
@@ -78,7 +78,7 @@ def resolve(host_header: str, origin: str, session_key: str | None) -> ResolvedC
     with tenant_context(tenant):
         if session_key:
             store = import_string(f"{settings.SESSION_ENGINE}.SessionStore")(session_key)
-            candidate = get_user(_SessionRequest(store))  # checks the session auth hash too
+            candidate = get_user(cast(Any, _SessionRequest(store)))  # checks the session auth hash too
             if candidate.is_authenticated and store.get(SESSION_TENANT_KEY) == tenant.schema_name:
                 user = candidate
     return ResolvedConnection(tenant=tenant, user=user, session_key=session_key)

@@ -8,11 +8,11 @@ import structlog
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
-from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from callcenter.core.middleware import SESSION_TENANT_KEY
+from callcenter.core.tenancy import current_schema
 from callcenter.core.throttle import LoginThrottle, client_ip
 
 log = structlog.get_logger(__name__)
@@ -26,7 +26,7 @@ class LockoutMixin:
     cleaned_data: dict[str, Any]
 
     def _throttle(self) -> LoginThrottle:
-        return LoginThrottle(f"{connection.schema_name}:{self.throttle_scope}")
+        return LoginThrottle(f"{current_schema()}:{self.throttle_scope}")
 
     def clean(self) -> dict[str, Any]:
         username = str(self.cleaned_data.get("username") or "")
@@ -69,4 +69,4 @@ class LockoutAdminAuthenticationForm(LockoutMixin, AdminAuthenticationForm):
 def bind_session_to_tenant(sender: object, request: Any, user: Any, **kwargs: Any) -> None:
     """user_logged_in bridge: remember which schema issued this session."""
     if request is not None and hasattr(request, "session"):
-        request.session[SESSION_TENANT_KEY] = connection.schema_name
+        request.session[SESSION_TENANT_KEY] = current_schema()

@@ -10,7 +10,6 @@ from collections.abc import Callable
 import structlog
 from django.conf import settings
 from django.contrib.auth import logout
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name
 
 from callcenter.core import health
+from callcenter.core.tenancy import current_schema
 
 log = structlog.get_logger("callcenter.request")
 
@@ -98,7 +98,7 @@ class SessionTenantGuardMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             bound = request.session.get(SESSION_TENANT_KEY)
-            if bound != connection.schema_name:
+            if bound != current_schema():
                 log.warning("auth.session_tenant_mismatch", session_schema=bound)
                 logout(request)
         return self.get_response(request)

@@ -6,11 +6,10 @@ from typing import Any
 
 import structlog
 from celery import shared_task
-from django.db import connection
 from django_tenants.utils import get_public_schema_name, tenant_context
 from tenant_schemas_celery.task import TenantTask
 
-from callcenter.core.tenancy import NoTenantError
+from callcenter.core.tenancy import NoTenantError, current_schema
 
 log = structlog.get_logger(__name__)
 
@@ -21,7 +20,7 @@ class TenantOnlyTask(TenantTask):
     abstract = True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if connection.schema_name == get_public_schema_name():
+        if current_schema() == get_public_schema_name():
             log.error("task.refused_no_tenant", task=self.name)
             raise NoTenantError(f"{self.name} is a tenant task and was sent without a tenant.")
         return super().__call__(*args, **kwargs)

@@ -20,9 +20,18 @@ class NoTenantError(RuntimeError):
     """Tenant-scoped code ran on the public schema."""
 
 
+def current_schema() -> str:
+    """The schema the default connection is set to (django-tenants adds the attribute)."""
+    return str(getattr(connection, "schema_name", get_public_schema_name()))
+
+
+def use_public_schema() -> None:
+    connection.set_schema_to_public()  # type: ignore[attr-defined]
+
+
 def current_tenant() -> Tenant | None:
     """The tenant the connection is set to, or None on the public schema."""
-    if connection.schema_name == get_public_schema_name():
+    if current_schema() == get_public_schema_name():
         return None
     return getattr(connection, "tenant", None)
 

@@ -12,10 +12,10 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context, tenant_context
 
+from callcenter.core.tenancy import use_public_schema
 from tenants.models import Plan, Reseller, Signup, Tenant
 
 TEST_PASSWORD = "Test-pass-2026!"
@@ -25,15 +25,20 @@ def host_of(tenant: Tenant) -> str:
     return f"{tenant.subdomain}.{settings.BASE_DOMAIN}"
 
 
-def make_tenant(subdomain: str, *, plan: str = "growth", reseller: Reseller | None = None,
-                name: str | None = None) -> Tenant:
+def make_tenant(
+    subdomain: str, *, plan: str = "growth", reseller: Reseller | None = None, name: str | None = None
+) -> Tenant:
     """Provision a tenant through the real provisioning service (schema clone), synchronously."""
     from tenants.services.provisioning import signup_provision
 
     with schema_context("public"):
         signup = Signup.objects.create(
-            company_name=name or f"{subdomain} 公司", subdomain=subdomain, admin_email=f"admin@{subdomain}.example.cn",
-            admin_password_hash=make_password(TEST_PASSWORD), plan=Plan.objects.get(code=plan), reseller=reseller,
+            company_name=name or f"{subdomain} 公司",
+            subdomain=subdomain,
+            admin_email=f"admin@{subdomain}.example.cn",
+            admin_password_hash=make_password(TEST_PASSWORD),
+            plan=Plan.objects.get(code=plan),
+            reseller=reseller,
         )
         signup = signup_provision(signup_id=str(signup.pk))
         assert signup.tenant is not None, signup.failure_reason
@@ -58,12 +63,18 @@ def tenant_client(tenant: Tenant, username: str | None = None) -> Client:
     if username:
         response = client.post("/accounts/login/", {"username": username, "password": TEST_PASSWORD})
         assert response.status_code == 302, getattr(response, "context", None) and response.context["form"].errors
-    connection.set_schema_to_public()
+    use_public_schema()
     return client
 
 
-def ws_communicator(tenant: Tenant, path: str = "/ws/staff/", *, client: Client | None = None,
-                    origin: str | None = None, host: str | None = None) -> WebsocketCommunicator:
+def ws_communicator(
+    tenant: Tenant,
+    path: str = "/ws/staff/",
+    *,
+    client: Client | None = None,
+    origin: str | None = None,
+    host: str | None = None,
+) -> WebsocketCommunicator:
     from callcenter.asgi import application
 
     the_host = host or host_of(tenant)

@@ -1,6 +1,6 @@
 """Local development: `make run` uses these."""
 
-from callcenter.settings.base import *  # noqa: F403
+from callcenter.settings.base import *
 from callcenter.settings.env import env_bool
 
 DEBUG = env_bool("DEBUG", True)

@@ -1,6 +1,6 @@
 """Production: HTTPS only, secrets required from the environment."""
 
-from callcenter.settings.base import *  # noqa: F403
+from callcenter.settings.base import *
 from callcenter.settings.env import env_bool, env_int, env_str
 
 DEBUG = False

@@ -6,7 +6,7 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
 os.environ.setdefault("CACHE_KEY_PREFIX", "cc-test")
 os.environ.setdefault("CHANNEL_LAYER_PREFIX", "cc-test-asgi")
 
-from callcenter.settings.base import *  # noqa: E402,F403
+from callcenter.settings.base import *
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOG_FORMAT = "console"

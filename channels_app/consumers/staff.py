@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from agents.selectors import is_agent, seats_in_use
 from agents.services.seats import seat_touch
 from callcenter.core.consumers import TenantConsumer
-from callcenter.core.tenancy import group_name
+from callcenter.core.tenancy import current_schema, group_name
 from tenants.selectors import seat_limit_for
 
 
@@ -55,6 +55,5 @@ class StaffConsumer(TenantConsumer):
 
 
 def _current_schema() -> str:
-    from django.db import connection
 
-    return str(connection.schema_name)
+    return str(current_schema())

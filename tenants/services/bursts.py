@@ -43,11 +43,22 @@ def burst_request_create(
     burst_validate(tenant=tenant, seats=seats, starts_at=starts_at, ends_at=ends_at)
     with transaction.atomic():
         burst = BurstSeatRequest.objects.create(
-            tenant=tenant, seats=seats, starts_at=starts_at, ends_at=ends_at, reason=reason[:300],
+            tenant=tenant,
+            seats=seats,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            reason=reason[:300],
             requested_by=actor,
         )
-        audit_record(actor=actor, action="burst.requested", tenant=tenant, burst=burst.pk, seats=seats,
-                     starts_at=starts_at.isoformat(), ends_at=ends_at.isoformat())
+        audit_record(
+            actor=actor,
+            action="burst.requested",
+            tenant=tenant,
+            burst=burst.pk,
+            seats=seats,
+            starts_at=starts_at.isoformat(),
+            ends_at=ends_at.isoformat(),
+        )
     return burst
 
 
@@ -78,8 +89,14 @@ def burst_request_decide(
         locked.status = BurstStatus.APPROVED if approve else BurstStatus.REJECTED
         locked.decided_by, locked.decided_at, locked.decision_note = actor, timezone.now(), note[:300]
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        audit_record(actor=actor, action="burst.approved" if approve else "burst.rejected", tenant=locked.tenant,
-                     reseller=reseller, burst=locked.pk, seats=locked.seats)
+        audit_record(
+            actor=actor,
+            action="burst.approved" if approve else "burst.rejected",
+            tenant=locked.tenant,
+            reseller=reseller,
+            burst=locked.pk,
+            seats=locked.seats,
+        )
         _announce_seat_change(locked.tenant)
     return locked
 
@@ -89,8 +106,10 @@ def burst_expire_due(now: datetime | None = None) -> int:
     moment = now or timezone.now()
     expired = 0
     with transaction.atomic():
-        for burst in BurstSeatRequest.objects.select_for_update(skip_locked=True).select_related("tenant").filter(
-            status=BurstStatus.APPROVED, ends_at__lte=moment
+        for burst in (
+            BurstSeatRequest.objects.select_for_update(skip_locked=True)
+            .select_related("tenant")
+            .filter(status=BurstStatus.APPROVED, ends_at__lte=moment)
         ):
             burst.status = BurstStatus.EXPIRED
             burst.save(update_fields=["status"])

@@ -9,13 +9,36 @@ from tenants.models import Domain, Plan, Tenant, TenantStatus
 from tenants.services.template_schema import template_ensure_current
 
 DEFAULT_PLANS: list[dict[str, object]] = [
-    {"code": "starter", "name": "Starter", "name_zh": "入门版", "max_agents": 10, "storage_quota_gb": 50,
-     "monthly_price_cny": "1999.00", "features": ["web_chat", "app", "wechat"], "sort_order": 0},
-    {"code": "growth", "name": "Growth", "name_zh": "成长版", "max_agents": 100, "storage_quota_gb": 500,
-     "monthly_price_cny": "15999.00", "features": ["web_chat", "app", "wechat", "voice", "reports"], "sort_order": 1},
-    {"code": "enterprise", "name": "Enterprise", "name_zh": "企业版", "max_agents": 500, "storage_quota_gb": 5000,
-     "monthly_price_cny": "69999.00",
-     "features": ["web_chat", "app", "wechat", "voice", "video", "ivr", "reports", "quality"], "sort_order": 2},
+    {
+        "code": "starter",
+        "name": "Starter",
+        "name_zh": "入门版",
+        "max_agents": 10,
+        "storage_quota_gb": 50,
+        "monthly_price_cny": "1999.00",
+        "features": ["web_chat", "app", "wechat"],
+        "sort_order": 0,
+    },
+    {
+        "code": "growth",
+        "name": "Growth",
+        "name_zh": "成长版",
+        "max_agents": 100,
+        "storage_quota_gb": 500,
+        "monthly_price_cny": "15999.00",
+        "features": ["web_chat", "app", "wechat", "voice", "reports"],
+        "sort_order": 1,
+    },
+    {
+        "code": "enterprise",
+        "name": "Enterprise",
+        "name_zh": "企业版",
+        "max_agents": 500,
+        "storage_quota_gb": 5000,
+        "monthly_price_cny": "69999.00",
+        "features": ["web_chat", "app", "wechat", "voice", "video", "ivr", "reports", "quality"],
+        "sort_order": 2,
+    },
 ]
 
 

@@ -87,25 +87,38 @@ def signup_provision(*, signup_id: str) -> Signup:
             tenant.status = TenantStatus.ACTIVE
             tenant.save(update_fields=["status"])
             Signup.objects.filter(pk=signup.pk).update(
-                status=SignupStatus.ACTIVE, tenant=tenant, progress=100, admin_password_hash="",
+                status=SignupStatus.ACTIVE,
+                tenant=tenant,
+                progress=100,
+                admin_password_hash="",
                 finished_at=timezone.now(),
             )
             audit_record(
-                actor="system", action="tenant.provisioned", tenant=tenant, reseller=signup.reseller,
-                signup=str(signup.pk), seconds=round(time.perf_counter() - started, 3),
+                actor="system",
+                action="tenant.provisioned",
+                tenant=tenant,
+                reseller=signup.reseller,
+                signup=str(signup.pk),
+                seconds=round(time.perf_counter() - started, 3),
             )
     except Exception as exc:
         log.exception("tenant.provision_failed", signup=str(signup.pk), subdomain=signup.subdomain)
         _cleanup(schema_name)
         Signup.objects.filter(pk=signup.pk).update(
-            status=SignupStatus.FAILED, failure_reason=_friendly_failure(exc), tenant=None,
+            status=SignupStatus.FAILED,
+            failure_reason=_friendly_failure(exc),
+            tenant=None,
             finished_at=timezone.now(),
         )
         audit_record(actor="system", action="tenant.provision_failed", signup=str(signup.pk), error=str(exc)[:300])
     signup.refresh_from_db()
     _report(signup, 100, signup.status)
-    log.info("tenant.provision_finished", signup=str(signup.pk), status=signup.status,
-             seconds=round(time.perf_counter() - started, 3))
+    log.info(
+        "tenant.provision_finished",
+        signup=str(signup.pk),
+        status=signup.status,
+        seconds=round(time.perf_counter() - started, 3),
+    )
     return signup
 
 

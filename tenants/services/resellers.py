@@ -52,8 +52,9 @@ def reseller_token_authenticate(raw: str) -> ResellerToken | None:
     return token
 
 
-def tenant_suspend(*, tenant: Tenant, reason: str, actor: str, reseller: Reseller | None = None,
-                   ip: str | None = None) -> Tenant:
+def tenant_suspend(
+    *, tenant: Tenant, reason: str, actor: str, reseller: Reseller | None = None, ip: str | None = None
+) -> Tenant:
     reason = " ".join((reason or "").split())[:300]
     if not reason:
         from django.core.exceptions import ValidationError
@@ -71,8 +72,7 @@ def tenant_suspend(*, tenant: Tenant, reason: str, actor: str, reseller: Reselle
     return locked
 
 
-def tenant_reactivate(*, tenant: Tenant, actor: str, reseller: Reseller | None = None,
-                      ip: str | None = None) -> Tenant:
+def tenant_reactivate(*, tenant: Tenant, actor: str, reseller: Reseller | None = None, ip: str | None = None) -> Tenant:
     with transaction.atomic():
         locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
         if locked.status != TenantStatus.SUSPENDED:

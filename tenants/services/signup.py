@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -14,7 +15,6 @@ from django.utils.translation import gettext as _
 from callcenter.core.errors import ConflictError
 from tenants.models import Domain, Plan, Reseller, Signup, SignupStatus, Tenant
 from tenants.validators import normalize_subdomain, schema_name_for, validate_subdomain
-from django.conf import settings
 
 
 class _PasswordOwner:
@@ -27,7 +27,12 @@ class _PasswordOwner:
 
 
 def _clean(
-    *, company_name: str, subdomain: str, admin_email: str, admin_password: str, plan_code: str,
+    *,
+    company_name: str,
+    subdomain: str,
+    admin_email: str,
+    admin_password: str,
+    plan_code: str,
     reseller: Reseller | None,
 ) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
@@ -50,7 +55,7 @@ def _clean(
         errors["admin_email"] = [_("Enter a valid e-mail address.")]
 
     try:
-        validate_password(str(admin_password or ""), user=_PasswordOwner(email, name))
+        validate_password(str(admin_password or ""), user=cast(Any, _PasswordOwner(email, name)))
     except ValidationError as exc:
         errors["admin_password"] = list(exc.messages)
 
@@ -90,11 +95,16 @@ def signup_submit(
     from tenants.tasks import provision_signup
 
     data = _clean(
-        company_name=company_name, subdomain=subdomain, admin_email=admin_email,
-        admin_password=admin_password, plan_code=plan_code, reseller=reseller,
+        company_name=company_name,
+        subdomain=subdomain,
+        admin_email=admin_email,
+        admin_password=admin_password,
+        plan_code=plan_code,
+        reseller=reseller,
     )
-    taken = ConflictError(_("This subdomain is already taken. Please choose another."), code="subdomain_taken",
-                          field="subdomain")
+    taken = ConflictError(
+        _("This subdomain is already taken. Please choose another."), code="subdomain_taken", field="subdomain"
+    )
     if _subdomain_taken(data["subdomain"]):
         raise taken
     try:
@@ -106,8 +116,13 @@ def signup_submit(
                 language=language if language in ("zh-hans", "en") else "zh-hans",
             )
             audit_record(
-                actor=actor or data["admin_email"], action="signup.submitted", reseller=reseller, ip=ip,
-                signup=str(signup.pk), subdomain=data["subdomain"], plan=data["plan"].code,
+                actor=actor or data["admin_email"],
+                action="signup.submitted",
+                reseller=reseller,
+                ip=ip,
+                signup=str(signup.pk),
+                subdomain=data["subdomain"],
+                plan=data["plan"].code,
             )
             provision_signup.delay_on_commit(str(signup.pk))
     except IntegrityError as exc:
@@ -133,7 +148,8 @@ def signup_retry(*, signup: Signup, actor: str = "") -> Signup:
             audit_record(actor=actor or signup.admin_email, action="signup.retried", signup=str(signup.pk))
             provision_signup.delay_on_commit(str(signup.pk))
     except IntegrityError as exc:
-        raise ConflictError(_("This subdomain is already taken. Please choose another."),
-                            code="subdomain_taken") from exc
+        raise ConflictError(
+            _("This subdomain is already taken. Please choose another."), code="subdomain_taken"
+        ) from exc
     signup.refresh_from_db()
     return signup

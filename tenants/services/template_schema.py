@@ -9,7 +9,7 @@ from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists
 
 from callcenter.core.migrations_fastpath import is_up_to_date
-from callcenter.core.tenancy import is_safe_schema_name
+from callcenter.core.tenancy import is_safe_schema_name, use_public_schema
 
 _TEMPLATE_LOCK_KEY = 7_310_001  # pg advisory lock id: one process builds the template at a time
 
@@ -19,7 +19,7 @@ def template_ensure_current() -> None:
     template = settings.TENANT_TEMPLATE_SCHEMA
     if schema_exists(template) and is_up_to_date(template):
         return
-    connection.set_schema_to_public()
+    use_public_schema()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [_TEMPLATE_LOCK_KEY])
     try:
@@ -29,7 +29,7 @@ def template_ensure_current() -> None:
         if not is_up_to_date(template):
             call_command("migrate_schemas", schema_name=template, tenant=True, interactive=False, verbosity=0)
     finally:
-        connection.set_schema_to_public()
+        use_public_schema()
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [_TEMPLATE_LOCK_KEY])
 
@@ -44,6 +44,6 @@ def schema_clone_from_template(schema_name: str) -> None:
 def schema_drop(schema_name: str) -> None:
     if not is_safe_schema_name(schema_name) or schema_name in ("public", settings.TENANT_TEMPLATE_SCHEMA):
         raise ValueError(f"Refusing to drop schema {schema_name!r}")
-    connection.set_schema_to_public()
+    use_public_schema()
     with connection.cursor() as cursor:
         cursor.execute(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE')

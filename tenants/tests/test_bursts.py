@@ -24,7 +24,9 @@ def setup(platform: None) -> dict[str, Any]:
     other = Reseller.objects.create(name="Other", contact_email="o@example.cn")
     _, key = reseller_token_create(reseller=reseller, name="api", actor="t")
     return {
-        "reseller": reseller, "other": other, "key": key,
+        "reseller": reseller,
+        "other": other,
+        "key": key,
         "tenant": make_tenant("promo-shop", plan="enterprise", reseller=reseller),  # 500 seats
         "direct": make_tenant("direct-shop", plan="starter"),  # 10 seats, no reseller
     }
@@ -32,8 +34,14 @@ def setup(platform: None) -> dict[str, Any]:
 
 def request_burst(tenant: Any, seats: int = 1500, days: int = 7, start_offset: int = 0) -> BurstSeatRequest:
     start = timezone.now() + timedelta(minutes=start_offset)
-    return burst_request_create(tenant=tenant, seats=seats, starts_at=start, ends_at=start + timedelta(days=days),
-                                reason="双11大促 Singles' Day", actor="admin")
+    return burst_request_create(
+        tenant=tenant,
+        seats=seats,
+        starts_at=start,
+        ends_at=start + timedelta(days=days),
+        reason="双11大促 Singles' Day",
+        actor="admin",
+    )
 
 
 def test_500_to_1500_for_a_promotion_approved_by_the_reseller(setup: dict[str, Any]) -> None:
@@ -43,8 +51,9 @@ def test_500_to_1500_for_a_promotion_approved_by_the_reseller(setup: dict[str, A
     client = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {setup['key']}")
     pending = client.get("/api/v1/reseller/burst-requests/").json()
     assert [p["id"] for p in pending] == [burst.pk]
-    response = client.post(f"/api/v1/reseller/burst-requests/{burst.pk}/approve/", {"note": "ok"},
-                           content_type="application/json")
+    response = client.post(
+        f"/api/v1/reseller/burst-requests/{burst.pk}/approve/", {"note": "ok"}, content_type="application/json"
+    )
     assert response.status_code == 200 and response.json()["status"] == "approved"
     assert seat_limit_for(tenant) == 1500
     # Deciding twice is refused.
@@ -106,8 +115,9 @@ def test_bad_burst_requests_are_refused_and_nothing_is_written(
 def test_end_before_start_is_refused(setup: dict[str, Any]) -> None:
     now = timezone.now()
     with pytest.raises(ValidationError):
-        burst_request_create(tenant=setup["tenant"], seats=900, starts_at=now, ends_at=now - timedelta(hours=1),
-                             reason="", actor="a")
+        burst_request_create(
+            tenant=setup["tenant"], seats=900, starts_at=now, ends_at=now - timedelta(hours=1), reason="", actor="a"
+        )
     assert not BurstSeatRequest.objects.exists()
 
 
@@ -118,14 +128,20 @@ def test_tenant_admin_requests_a_burst_over_its_api(setup: dict[str, Any]) -> No
     start = timezone.now()
     response = client.post(
         "/api/v1/burst-requests/",
-        {"seats": 1500, "starts_at": start.isoformat(), "ends_at": (start + timedelta(days=3)).isoformat(),
-         "reason": "618"},
+        {
+            "seats": 1500,
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(days=3)).isoformat(),
+            "reason": "618",
+        },
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
-    bad = client.post("/api/v1/burst-requests/", {"seats": 10, "starts_at": start.isoformat(),
-                                                   "ends_at": (start + timedelta(days=3)).isoformat()},
-                      content_type="application/json")
+    bad = client.post(
+        "/api/v1/burst-requests/",
+        {"seats": 10, "starts_at": start.isoformat(), "ends_at": (start + timedelta(days=3)).isoformat()},
+        content_type="application/json",
+    )
     assert bad.status_code == 400 and "seats" in bad.json()["errors"]
     assert BurstSeatRequest.objects.filter(tenant=tenant).count() == 1
     usage = client.get("/api/v1/usage/").json()

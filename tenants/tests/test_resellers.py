@@ -20,7 +20,10 @@ def resellers(platform: None) -> dict[str, Any]:
     _, east_key = reseller_token_create(reseller=east, name="billing", actor="operator")
     _, west_key = reseller_token_create(reseller=west, name="billing", actor="operator")
     return {
-        "east": east, "west": west, "east_key": east_key, "west_key": west_key,
+        "east": east,
+        "west": west,
+        "east_key": east_key,
+        "west_key": west_key,
         "east_tenant": make_tenant("east-shop", reseller=east),
         "west_tenant": make_tenant("west-shop", reseller=west),
     }
@@ -40,8 +43,12 @@ def test_another_resellers_tenant_does_not_exist_for_it(resellers: dict[str, Any
     west_id = resellers["west_tenant"].pk
     client = api(resellers["east_key"])
     assert client.get(f"/api/v1/reseller/tenants/{west_id}/").status_code == 404
-    assert client.post(f"/api/v1/reseller/tenants/{west_id}/suspend/", {"reason": "x"},
-                       content_type="application/json").status_code == 404
+    assert (
+        client.post(
+            f"/api/v1/reseller/tenants/{west_id}/suspend/", {"reason": "x"}, content_type="application/json"
+        ).status_code
+        == 404
+    )
     assert Tenant.objects.get(pk=west_id).status == "active"
 
 
@@ -59,8 +66,13 @@ def test_tokens_are_required_and_checked(resellers: dict[str, Any]) -> None:
 def test_a_reseller_creates_a_tenant_for_its_customer(resellers: dict[str, Any]) -> None:
     response = api(resellers["east_key"]).post(
         "/api/v1/reseller/tenants/",
-        {"company_name": "苏州小店", "subdomain": "suzhou-shop", "admin_email": "owner@suzhou.cn",
-         "admin_password": "Str0ng-pass-2026!", "plan": "enterprise"},
+        {
+            "company_name": "苏州小店",
+            "subdomain": "suzhou-shop",
+            "admin_email": "owner@suzhou.cn",
+            "admin_password": "Str0ng-pass-2026!",
+            "plan": "enterprise",
+        },
         content_type="application/json",
     )
     assert response.status_code == 202, response.content
@@ -78,10 +90,15 @@ def test_suspension_blocks_users_with_a_reason_and_keeps_all_data(resellers: dic
     staff = tenant_client(tenant, "staff")
     client = api(resellers["east_key"])
 
-    assert client.post(f"/api/v1/reseller/tenants/{tenant.pk}/suspend/", {}, content_type="application/json"
-                       ).status_code == 400
-    response = client.post(f"/api/v1/reseller/tenants/{tenant.pk}/suspend/", {"reason": "合同到期 contract ended"},
-                           content_type="application/json")
+    assert (
+        client.post(f"/api/v1/reseller/tenants/{tenant.pk}/suspend/", {}, content_type="application/json").status_code
+        == 400
+    )
+    response = client.post(
+        f"/api/v1/reseller/tenants/{tenant.pk}/suspend/",
+        {"reason": "合同到期 contract ended"},
+        content_type="application/json",
+    )
     assert response.status_code == 200 and response.json()["status"] == "suspended"
 
     page = staff.get("/", HTTP_ACCEPT_LANGUAGE="en")
@@ -89,8 +106,11 @@ def test_suspension_blocks_users_with_a_reason_and_keeps_all_data(resellers: dic
     assert "合同到期 contract ended" in page.content.decode()
     api_response = staff.get("/api/v1/usage/")
     assert api_response.status_code == 403
-    assert api_response.json() == {"detail": "This call center is suspended.", "code": "tenant_suspended",
-                                   "reason": "合同到期 contract ended"}
+    assert api_response.json() == {
+        "detail": "This call center is suspended.",
+        "code": "tenant_suspended",
+        "reason": "合同到期 contract ended",
+    }
     with tenant_context(tenant):
         from django.contrib.auth import get_user_model
 

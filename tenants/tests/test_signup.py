@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_exists, tenant_context
 
+from callcenter.core.tenancy import use_public_schema
 from tenants.models import AuditEvent, Domain, Signup, Tenant
 from tenants.tests.test_validators import BAD
 
@@ -38,7 +39,7 @@ def wait_for_status(signup_url: str, client: Client, timeout: float = 20) -> dic
 
 
 def counts() -> tuple[int, int, int, int]:
-    connection.set_schema_to_public()
+    use_public_schema()
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 't\\_%'")
         schemas = cursor.fetchone()[0]
@@ -168,7 +169,8 @@ def test_concurrent_signups_for_one_subdomain_have_exactly_one_winner(platform: 
         barrier.wait()
         try:
             response = public_client().post(
-                "/api/v1/signup/", {**GOOD_INPUT, "admin_email": f"boss{i}@example.cn"},
+                "/api/v1/signup/",
+                {**GOOD_INPUT, "admin_email": f"boss{i}@example.cn"},
                 content_type="application/json",
             )
             results.append(response.status_code)
@@ -233,6 +235,9 @@ def _queued_signup() -> Signup:
     from tenants.models import Plan
 
     return Signup.objects.create(
-        company_name="优选", subdomain="youxuan", admin_email="boss@youxuan.example.cn",
-        admin_password_hash=make_password("Str0ng-pass-2026!"), plan=Plan.objects.get(code="growth"),
+        company_name="优选",
+        subdomain="youxuan",
+        admin_email="boss@youxuan.example.cn",
+        admin_password_hash=make_password("Str0ng-pass-2026!"),
+        plan=Plan.objects.get(code="growth"),
     )

@@ -35,8 +35,11 @@ class Command(BaseCommand):
             signup = Signup.objects.exclude(status="failed").filter(subdomain="demo").first()
             if signup is None:
                 signup = Signup.objects.create(
-                    company_name="演示商城 Demo Shop", subdomain="demo", admin_email="admin@demo.example.cn",
-                    admin_password_hash=make_password(DEMO_PASSWORD), plan=Plan.objects.get(code="growth"),
+                    company_name="演示商城 Demo Shop",
+                    subdomain="demo",
+                    admin_email="admin@demo.example.cn",
+                    admin_password_hash=make_password(DEMO_PASSWORD),
+                    plan=Plan.objects.get(code="growth"),
                     reseller=reseller,
                 )
             signup = signup_provision(signup_id=str(signup.pk))
@@ -48,14 +51,20 @@ class Command(BaseCommand):
             usage_snapshot_take()
         port = f":{settings.PUBLIC_PORT}"
         self.stdout.write(self.style.SUCCESS("Demo data ready:"))
-        self.stdout.write(f"  Demo tenant admin  http://demo.{settings.BASE_DOMAIN}{port}/admin/  "
-                          f"admin@demo.example.cn / {DEMO_PASSWORD}")
-        self.stdout.write(f"  Demo agents        http://demo.{settings.BASE_DOMAIN}{port}/accounts/login/  "
-                          f"agent1, agent2, agent3 / {DEMO_PASSWORD}")
-        self.stdout.write(f"  Reseller console   http://{settings.BASE_DOMAIN}{port}/reseller/  "
-                          f"reseller / {DEMO_PASSWORD}")
-        self.stdout.write(f"  Platform admin     http://{settings.BASE_DOMAIN}{port}/admin/  "
-                          f"operator / {DEMO_PASSWORD}")
+        self.stdout.write(
+            f"  Demo tenant admin  http://demo.{settings.BASE_DOMAIN}{port}/admin/  "
+            f"admin@demo.example.cn / {DEMO_PASSWORD}"
+        )
+        self.stdout.write(
+            f"  Demo agents        http://demo.{settings.BASE_DOMAIN}{port}/accounts/login/  "
+            f"agent1, agent2, agent3 / {DEMO_PASSWORD}"
+        )
+        self.stdout.write(
+            f"  Reseller console   http://{settings.BASE_DOMAIN}{port}/reseller/  reseller / {DEMO_PASSWORD}"
+        )
+        self.stdout.write(
+            f"  Platform admin     http://{settings.BASE_DOMAIN}{port}/admin/  operator / {DEMO_PASSWORD}"
+        )
 
     def _reseller(self) -> Reseller:
         user_model = get_user_model()
@@ -69,7 +78,9 @@ class Command(BaseCommand):
             reseller, _ = Reseller.objects.get_or_create(
                 name="华东渠道 East China Partners", defaults={"contact_email": "partner@example.cn"}
             )
-            user, created = user_model.objects.get_or_create(username="reseller", defaults={"email": "partner@example.cn"})
+            user, created = user_model.objects.get_or_create(
+                username="reseller", defaults={"email": "partner@example.cn"}
+            )
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save()
