@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from callcenter.core.errors import ConflictError, NotFoundError
-from callcenter.core.throttle import client_ip
+from callcenter.core.throttle import client_ip, within_rate
 from tenants.forms import SignupForm
 from tenants.selectors import plan_list_public, signup_get, tenant_primary_url
 from tenants.services.provisioning import signup_progress
@@ -31,6 +33,12 @@ def add_service_errors(form: SignupForm, exc: ValidationError | ConflictError) -
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None, initial={"plan": request.GET.get("plan")})
+    if request.method == "POST" and not within_rate(
+        "signup-form", client_ip(request), limit=settings.SIGNUP_MAX_PER_IP_PER_HOUR, window_s=3600
+    ):
+        form.is_valid()  # keep what was typed on the page
+        form.add_error(None, _("Too many signups from your network. Please try again in an hour."))
+        return render(request, "tenants/signup.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         try:
             created = signup_submit(

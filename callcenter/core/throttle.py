@@ -73,3 +73,10 @@ def _now() -> float:
 def client_ip(request: object) -> str:
     meta = getattr(request, "META", {}) or {}
     return str(meta.get("REMOTE_ADDR", ""))
+
+
+def within_rate(name: str, ident: str, *, limit: int, window_s: int) -> bool:
+    """Count one more event for ``ident``; False once it exceeds ``limit`` in the window."""
+    key = f"rate:{name}:{_digest(ident)}:{int(_now() // window_s)}"
+    cache.add(key, 0, window_s)
+    return int(cache.incr(key)) <= limit

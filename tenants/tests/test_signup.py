@@ -241,3 +241,14 @@ def _queued_signup() -> Signup:
         admin_password_hash=make_password("Str0ng-pass-2026!"),
         plan=Plan.objects.get(code="growth"),
     )
+
+
+def test_the_signup_form_is_rate_limited_per_address(platform: None, settings: Any) -> None:
+    settings.SIGNUP_MAX_PER_IP_PER_HOUR = 2
+    client = public_client()
+    for _ in range(2):
+        assert client.post("/signup/", {**GOOD_INPUT, "subdomain": "admin"}).status_code == 400
+    before = counts()
+    response = client.post("/signup/", GOOD_INPUT, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 429 and "Too many signups" in response.content.decode()
+    assert counts() == before
