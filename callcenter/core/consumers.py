@@ -13,10 +13,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 import structlog
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django_tenants.utils import tenant_context
+
+from callcenter.core.tenancy import tenant_key
+from callcenter.core.throttle import within_rate
 
 log = structlog.get_logger(__name__)
 
@@ -82,6 +86,9 @@ class TenantConsumer(AsyncWebsocketConsumer):
         if not self._within_rate():
             await self._reject("rate_limited")
             return
+        if not await sync_to_async(self._within_shared_rate)():
+            await self._reject("rate_limited_shared")
+            return
         try:
             frame = json.loads(text_data or "")
         except ValueError:
@@ -101,6 +108,21 @@ class TenantConsumer(AsyncWebsocketConsumer):
             self._window_start, self._frames_in_window = now, 0
         self._frames_in_window += 1
         return self._frames_in_window <= settings.WEBSOCKET_MAX_FRAMES_PER_10S
+
+    def _within_shared_rate(self) -> bool:
+        """Caps across all of a user's sockets, and across the whole tenant, counted in Redis."""
+        user_id = getattr(self.user, "pk", None) or "anon"
+        return within_rate(
+            "ws-user",
+            tenant_key(self.tenant.pk, user_id),
+            limit=settings.WEBSOCKET_MAX_FRAMES_PER_USER_PER_10S,
+            window_s=10,
+        ) and within_rate(
+            "ws-tenant",
+            tenant_key(self.tenant.pk),
+            limit=settings.WEBSOCKET_MAX_FRAMES_PER_TENANT_PER_10S,
+            window_s=10,
+        )
 
     async def _reject(self, reason: str, **detail: Any) -> None:
         log.warning("ws.rejected", reason=reason, user_id=getattr(self.user, "pk", None), **detail)

@@ -96,3 +96,39 @@ async def test_suspension_closes_open_sockets(two_tenants: TwoTenants) -> None:
     assert await comm.receive_output(timeout=5) == {"type": "websocket.close", "code": 4403}
     # And a new socket is refused while suspended.
     assert (await ws_communicator(two_tenants.a, client=client_a).connect())[0] is False
+
+
+async def test_too_many_frames_close_the_socket_with_1008(two_tenants: TwoTenants, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.WEBSOCKET_MAX_FRAMES_PER_10S = 5
+    client_a = await sync_to_async(tenant_client)(two_tenants.a, "staff")
+    comm = ws_communicator(two_tenants.a, client=client_a)
+    assert (await comm.connect())[0]
+    await comm.receive_json_from()
+    for _ in range(5):
+        await comm.send_json_to({"type": "ping"})
+        assert (await comm.receive_json_from())["type"] == "pong"
+    await comm.send_json_to({"type": "ping"})
+    assert await comm.receive_output() == {"type": "websocket.close", "code": 1008}
+
+
+async def test_a_users_sockets_share_one_frame_budget(two_tenants: TwoTenants, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.WEBSOCKET_MAX_FRAMES_PER_USER_PER_10S = 4
+    client_a = await sync_to_async(tenant_client)(two_tenants.a, "staff")
+    first, second = ws_communicator(two_tenants.a, client=client_a), ws_communicator(two_tenants.a, client=client_a)
+    for comm in (first, second):
+        assert (await comm.connect())[0]
+        await comm.receive_json_from()
+    for comm in (first, second, first, second):
+        await comm.send_json_to({"type": "ping"})
+        assert (await comm.receive_json_from())["type"] == "pong"
+    await second.send_json_to({"type": "ping"})
+    assert await second.receive_output() == {"type": "websocket.close", "code": 1008}
+    # Another user of the same tenant is not affected.
+    client_agent = await sync_to_async(tenant_client)(two_tenants.a, "agent")
+    other = ws_communicator(two_tenants.a, client=client_agent)
+    assert (await other.connect())[0]
+    await other.receive_json_from()
+    await other.send_json_to({"type": "ping"})
+    assert (await other.receive_json_from())["type"] == "pong"
+    await other.disconnect()
+    await first.disconnect()
