@@ -104,7 +104,7 @@ def test_suspension_blocks_users_with_a_reason_and_keeps_all_data(resellers: dic
     page = staff.get("/", HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 403 and "suspended" in page.content.decode()
     assert "合同到期 contract ended" in page.content.decode()
-    api_response = staff.get("/api/v1/usage/")
+    api_response = staff.get("/api/v1/usage/", HTTP_ACCEPT_LANGUAGE="en")
     assert api_response.status_code == 403
     assert api_response.json() == {
         "detail": "This call center is suspended.",
