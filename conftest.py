@@ -38,20 +38,18 @@ def two_tenants(platform: None):  # type: ignore[no-untyped-def]
     return make_two_tenants()
 
 
-WORKER_QUEUES = ["default", "realtime", "routing", "asr", "nlp", "storage", "provisioning"]
-
-
 @pytest.fixture
 def celery_worker(platform: None) -> Iterator[object]:
     """A real Celery worker (threads pool) consuming every queue from the test Redis broker."""
     from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
 
     from callcenter.celery import app
 
     with app.connection_for_write() as conn:
-        for queue in WORKER_QUEUES:
+        for queue in settings.TASK_QUEUES:
             conn.default_channel.queue_purge(queue)
     with start_worker(
-        app, pool="threads", concurrency=4, queues=WORKER_QUEUES, perform_ping_check=False, shutdown_timeout=15
+        app, pool="threads", concurrency=4, queues=settings.TASK_QUEUES, perform_ping_check=False, shutdown_timeout=15
     ) as worker:
         yield worker

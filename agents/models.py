@@ -51,9 +51,11 @@ class AgentProfile(models.Model):
 class SeatLease(models.Model):
     """A seat held by a signed-in agent. It lapses after settings.SEAT_IDLE_TIMEOUT_S of inactivity."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seat_lease")
-    acquired_at = models.DateTimeField(auto_now_add=True)
-    last_seen_at = models.DateTimeField(db_index=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seat_lease", verbose_name=_("user")
+    )
+    acquired_at = models.DateTimeField(_("signed in"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("last active"), db_index=True)
 
     class Meta:
         verbose_name = _("seat in use")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
@@ -139,10 +140,10 @@ class ResellerTokenAuthentication(BaseAuthentication):
         if not parts or parts[0].lower() != self.keyword:
             return None
         if len(parts) != 2:
-            raise AuthenticationFailed("Send exactly: Authorization: Bearer <token>.")
+            raise AuthenticationFailed(_("Send exactly: Authorization: Bearer <token>."))
         token = reseller_token_authenticate(parts[1].decode("latin1"))
         if token is None:
-            raise AuthenticationFailed("Invalid or revoked token.")
+            raise AuthenticationFailed(_("Invalid or revoked token."))
         return ResellerPrincipal(token.reseller, f"token:{token.prefix}"), token
 
     def authenticate_header(self, request: Request) -> str:
@@ -172,7 +173,7 @@ def reseller_of(request: Request) -> Reseller | None:
 
 
 class IsReseller(BasePermission):
-    message = "A reseller token or a signed-in reseller console user is required."
+    message = _("A reseller token or a signed-in reseller console user is required.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return reseller_of(request) is not None

@@ -64,13 +64,13 @@ class Reseller(models.Model):
 class ResellerToken(models.Model):
     """An API key of a reseller. Only a SHA-256 of the key is kept; the key is shown once."""
 
-    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="tokens")
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="tokens", verbose_name=_("reseller"))
     name = models.CharField(_("label"), max_length=80)
-    prefix = models.CharField(max_length=12, db_index=True)
+    prefix = models.CharField(_("key prefix"), max_length=12, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("reseller API token")
@@ -136,7 +136,7 @@ class Domain(DomainMixin):
 class TenantOrigin(models.Model):
     """An extra browser origin allowed to open this tenant's WebSockets (e.g. the shop's site)."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="origins")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="origins", verbose_name=_("tenant"))
     origin = models.CharField(
         _("origin"), max_length=255, validators=[validate_origin], help_text=_("For example https://shop.example.cn")
     )
@@ -167,16 +167,16 @@ class Signup(models.Model):
     # A password hash, never the password; cleared once the admin user exists.
     admin_password_hash = models.CharField(max_length=256, blank=True)
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, verbose_name=_("plan"))
-    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, null=True, blank=True)
-    status = models.CharField(max_length=20, choices=SignupStatus.choices, default=SignupStatus.PENDING)
-    progress = models.PositiveSmallIntegerField(default=0)  # percent, for the progress bar
-    step = models.CharField(max_length=80, blank=True)
-    failure_reason = models.TextField(blank=True)
-    tenant = models.OneToOneField(Tenant, on_delete=models.SET_NULL, null=True, blank=True)
-    language = models.CharField(max_length=10, default="zh-hans")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("reseller"))
+    status = models.CharField(_("status"), max_length=20, choices=SignupStatus.choices, default=SignupStatus.PENDING)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    step = models.CharField(_("step"), max_length=80, blank=True)
+    failure_reason = models.TextField(_("why it failed"), blank=True)
+    tenant = models.OneToOneField(Tenant, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("tenant"))
+    language = models.CharField(_("language"), max_length=10, default="zh-hans")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -206,17 +206,19 @@ class BurstStatus(models.TextChoices):
 class BurstSeatRequest(models.Model):
     """A time-limited seat increase for a promotion, approved by the reseller or the platform."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="burst_requests")
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="burst_requests", verbose_name=_("tenant")
+    )
     seats = models.PositiveIntegerField(_("seats during the burst"))
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
     reason = models.CharField(_("reason"), max_length=300, blank=True)
-    status = models.CharField(max_length=20, choices=BurstStatus.choices, default=BurstStatus.PENDING)
-    requested_by = models.CharField(max_length=254)
-    decided_by = models.CharField(max_length=254, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(_("status"), max_length=20, choices=BurstStatus.choices, default=BurstStatus.PENDING)
+    requested_by = models.CharField(_("requested by"), max_length=254)
+    decided_by = models.CharField(_("decided by"), max_length=254, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.CharField(_("decision note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["-starts_at"]
@@ -227,7 +229,12 @@ class BurstSeatRequest(models.Model):
         verbose_name_plural = _("burst seat requests")
 
     def __str__(self) -> str:
-        return f"{self.tenant.subdomain}: {self.seats} seats {self.starts_at:%Y-%m-%d}–{self.ends_at:%Y-%m-%d}"
+        return _("%(tenant)s: %(seats)d seats, %(start)s – %(end)s") % {
+            "tenant": self.tenant.subdomain,
+            "seats": self.seats,
+            "start": f"{self.starts_at:%Y-%m-%d}",
+            "end": f"{self.ends_at:%Y-%m-%d}",
+        }
 
     def is_in_force(self, at: object = None) -> bool:
         now = at or timezone.now()
@@ -237,16 +244,20 @@ class BurstSeatRequest(models.Model):
 class UsageSnapshot(models.Model):
     """Periodic usage of one tenant, kept in public so resellers can read it without entering schemas."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="usage_snapshots")
-    taken_at = models.DateTimeField(default=timezone.now, db_index=True)
-    agents = models.PositiveIntegerField(default=0)
-    seats_in_use = models.PositiveIntegerField(default=0)
-    conversations = models.PositiveIntegerField(default=0)
-    storage_bytes = models.BigIntegerField(default=0)
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="usage_snapshots", verbose_name=_("tenant")
+    )
+    taken_at = models.DateTimeField(_("measured"), default=timezone.now, db_index=True)
+    agents = models.PositiveIntegerField(_("agents"), default=0)
+    seats_in_use = models.PositiveIntegerField(_("seats in use"), default=0)
+    conversations = models.PositiveIntegerField(_("conversations"), default=0)
+    storage_bytes = models.BigIntegerField(_("storage (bytes)"), default=0)
 
     class Meta:
         ordering = ["-taken_at"]
         get_latest_by = "taken_at"
+        verbose_name = _("usage snapshot")
+        verbose_name_plural = _("usage snapshots")
 
     def __str__(self) -> str:
         return f"{self.tenant_id} @ {self.taken_at:%Y-%m-%d %H:%M}"
@@ -255,13 +266,13 @@ class UsageSnapshot(models.Model):
 class AuditEvent(models.Model):
     """Who did what to which tenant. Append-only."""
 
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.CharField(max_length=254)
-    action = models.CharField(max_length=80, db_index=True)
-    tenant = models.ForeignKey(Tenant, on_delete=models.SET_NULL, null=True, blank=True)
-    reseller = models.ForeignKey(Reseller, on_delete=models.SET_NULL, null=True, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.CharField(_("who"), max_length=254)
+    action = models.CharField(_("action"), max_length=80, db_index=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("tenant"))
+    reseller = models.ForeignKey(Reseller, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("reseller"))
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
         ordering = ["-at"]

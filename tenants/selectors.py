@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from callcenter.core.errors import NotFoundError
 from tenants.models import (
@@ -45,7 +46,7 @@ def tenant_get_for_reseller(reseller: Reseller, tenant_id: int) -> Tenant:
     """A reseller's own tenant, or NotFoundError: another reseller's tenant does not exist for it."""
     tenant = tenant_list_for_reseller(reseller).filter(pk=tenant_id).first()
     if tenant is None:
-        raise NotFoundError("No such tenant.")
+        raise NotFoundError(gettext("No such tenant."))
     return tenant
 
 
@@ -61,7 +62,7 @@ def tenant_primary_url(tenant: Tenant) -> str:
 def signup_get(signup_id: str) -> Signup:
     signup = Signup.objects.select_related("tenant", "plan").filter(pk=signup_id).first()
     if signup is None:
-        raise NotFoundError("No such signup.")
+        raise NotFoundError(gettext("No such signup."))
     return signup
 
 
@@ -93,7 +94,7 @@ def burst_list_pending_for_reseller(reseller: Reseller) -> QuerySet[BurstSeatReq
 def burst_get_for_reseller(reseller: Reseller, request_id: int) -> BurstSeatRequest:
     burst = BurstSeatRequest.objects.filter(pk=request_id, tenant__reseller=reseller).select_related("tenant").first()
     if burst is None:
-        raise NotFoundError("No such burst request.")
+        raise NotFoundError(gettext("No such burst request."))
     return burst
 
 

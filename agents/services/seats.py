@@ -79,4 +79,4 @@ def release_on_logout(sender: object, request: Any, user: Any, **kwargs: Any) ->
 
 
 def _announce(tenant_id: int) -> None:
-    publish_on_commit(group_name(tenant_id, "staff"), "seats.changed", {"in_use": seats_in_use()})
+    publish_on_commit(group_name(tenant_id, "staff"), "seats.changed", {"seats_in_use": seats_in_use()})

@@ -17,6 +17,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils.translation import gettext
 from django_tenants.utils import tenant_context
 
 from callcenter.core.tenancy import tenant_key
@@ -92,13 +93,15 @@ class TenantConsumer(AsyncWebsocketConsumer):
         try:
             frame = json.loads(text_data or "")
         except ValueError:
-            await self.send_json({"type": "error", "code": "bad_json", "detail": "Frames must be JSON objects."})
+            await self.send_json(
+                {"type": "error", "code": "bad_json", "detail": gettext("Frames must be JSON objects.")}
+            )
             return
         frame_type = frame.get("type") if isinstance(frame, dict) else None
         method_name = self.handlers.get(frame_type) if isinstance(frame_type, str) else None
         if method_name is None:
             log.info("ws.unknown_frame_type", frame_type=str(frame_type)[:40])
-            await self.send_json({"type": "error", "code": "unknown_type", "detail": "Unknown frame type."})
+            await self.send_json({"type": "error", "code": "unknown_type", "detail": gettext("Unknown frame type.")})
             return
         await getattr(self, method_name)(frame)
 

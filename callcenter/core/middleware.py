@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import structlog
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -100,7 +100,9 @@ class SessionTenantGuardMiddleware:
             bound = request.session.get(SESSION_TENANT_KEY)
             if bound != current_schema():
                 log.warning("auth.session_tenant_mismatch", session_schema=bound)
-                logout(request)
+                # Not logout(): its signal would free a seat of this tenant's user with the same id.
+                request.session.flush()
+                request.user = AnonymousUser()
         return self.get_response(request)
 
 

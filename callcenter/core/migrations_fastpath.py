@@ -56,8 +56,14 @@ class SkipCurrentExecutor(StandardExecutor):
     def run_migrations(self, tenants: Any = None) -> None:
         schemas = list(tenants or [])
         template = settings.TENANT_TEMPLATE_SCHEMA
-        whole_run = not self.options.get("schema_name") and self.options.get("tenant", True)
-        if whole_run and template not in schemas and schema_exists(template):
+        # A run over all tenants (plain `migrate_schemas` or `--tenant`) also migrates the template.
+        all_tenants = not self.options.get("schema_name") and not self.options.get("shared")
+        if (
+            all_tenants
+            and self.PUBLIC_SCHEMA_NAME not in schemas
+            and template not in schemas
+            and schema_exists(template)
+        ):
             schemas.append(template)
         if any(self.options.get(option) for option in _FULL_RUN_OPTIONS):
             super().run_migrations(tenants=schemas)

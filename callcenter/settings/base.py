@@ -172,7 +172,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_THROTTLE_RATES": {"signup": "20/hour", "reseller": "600/minute", "anon": "120/minute"},
+    "DEFAULT_THROTTLE_RATES": {"signup": f"{SIGNUP_MAX_PER_IP_PER_HOUR}/hour", "reseller": "600/minute"},
     "EXCEPTION_HANDLER": "callcenter.core.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -193,7 +193,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ["default", "realtime", "routing", "asr", "nlp", "storage", "provisioning"]
+# Queues by workload (docs/architecture.md); a worker started by `make run` consumes them all.
+TASK_QUEUES = ["default", "realtime", "routing", "asr", "nlp", "storage", "provisioning"]
 CELERY_TASK_ROUTES = {"tenants.tasks.provision_signup": {"queue": "provisioning"}}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {

@@ -97,7 +97,8 @@ def burst_request_decide(
             burst=locked.pk,
             seats=locked.seats,
         )
-        _announce_seat_change(locked.tenant)
+        if approve:
+            _announce_seat_change(locked.tenant)
     return locked
 
 

@@ -47,7 +47,7 @@ def reseller_token_authenticate(raw: str) -> ResellerToken | None:
         .filter(key_hash=hash_token(raw), revoked_at__isnull=True, reseller__is_active=True)
         .first()
     )
-    if token is not None and (token.last_used_at is None or (timezone.now() - token.last_used_at).seconds > 60):
+    if token is not None and (token.last_used_at is None or (timezone.now() - token.last_used_at).total_seconds() > 60):
         ResellerToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return token
 

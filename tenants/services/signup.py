@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, cast
 
 from django.conf import settings
@@ -10,11 +11,15 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.core.errors import ConflictError
 from tenants.models import Domain, Plan, Reseller, Signup, SignupStatus, Tenant
 from tenants.validators import normalize_subdomain, schema_name_for, validate_subdomain
+
+# A signup queued or provisioning this long lost its task (e.g. a broker restart) and may be retried.
+STALE_AFTER = timedelta(minutes=10)
 
 
 class _PasswordOwner:
@@ -136,7 +141,10 @@ def signup_retry(*, signup: Signup, actor: str = "") -> Signup:
     from tenants.services.audit import audit_record
     from tenants.tasks import provision_signup
 
-    if signup.status != SignupStatus.FAILED:
+    stale = signup.status in (SignupStatus.PENDING, SignupStatus.PROVISIONING) and (
+        timezone.now() - signup.updated_at > STALE_AFTER
+    )
+    if signup.status != SignupStatus.FAILED and not stale:
         raise ConflictError(_("Only a failed signup can be retried."), code="not_failed")
     if not signup.admin_password_hash:
         raise ConflictError(_("This signup can no longer be retried; please sign up again."), code="expired")
@@ -144,7 +152,9 @@ def signup_retry(*, signup: Signup, actor: str = "") -> Signup:
         raise ConflictError(_("This subdomain is already taken. Please choose another."), code="subdomain_taken")
     try:
         with transaction.atomic():
-            Signup.objects.filter(pk=signup.pk).update(status=SignupStatus.PENDING, failure_reason="", progress=0)
+            Signup.objects.filter(pk=signup.pk).update(
+                status=SignupStatus.PENDING, failure_reason="", progress=0, updated_at=timezone.now()
+            )
             audit_record(actor=actor or signup.admin_email, action="signup.retried", signup=str(signup.pk))
             provision_signup.delay_on_commit(str(signup.pk))
     except IntegrityError as exc:

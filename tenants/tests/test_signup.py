@@ -252,3 +252,19 @@ def test_the_signup_form_is_rate_limited_per_address(platform: None, settings: A
     response = client.post("/signup/", GOOD_INPUT, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 429 and "Too many signups" in response.content.decode()
     assert counts() == before
+
+
+def test_a_signup_whose_task_was_lost_can_be_retried_after_a_while(platform: None) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from callcenter.core.errors import ConflictError
+    from tenants.services.signup import STALE_AFTER, signup_retry
+
+    signup = _queued_signup()
+    with pytest.raises(ConflictError):
+        signup_retry(signup=signup)  # still fresh: its task may yet run
+    Signup.objects.filter(pk=signup.pk).update(updated_at=timezone.now() - STALE_AFTER - timedelta(seconds=1))
+    signup.refresh_from_db()
+    assert signup_retry(signup=signup).status == "pending"
