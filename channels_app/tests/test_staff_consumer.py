@@ -111,7 +111,13 @@ async def test_too_many_frames_close_the_socket_with_1008(two_tenants: TwoTenant
     assert await comm.receive_output() == {"type": "websocket.close", "code": 1008}
 
 
-async def test_a_users_sockets_share_one_frame_budget(two_tenants: TwoTenants, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_a_users_sockets_share_one_frame_budget(two_tenants: TwoTenants, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from callcenter.core import throttle
+
+    frozen = time.time()
+    monkeypatch.setattr(throttle, "_now", lambda: frozen)  # stay inside one counting window
     settings.WEBSOCKET_MAX_FRAMES_PER_USER_PER_10S = 4
     client_a = await sync_to_async(tenant_client)(two_tenants.a, "staff")
     first, second = ws_communicator(two_tenants.a, client=client_a), ws_communicator(two_tenants.a, client=client_a)
