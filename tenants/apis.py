@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from callcenter.core.errors import NotFoundError
 from callcenter.core.throttle import client_ip
-from tenants.models import BurstSeatRequest, Reseller, ResellerToken, Signup, Tenant
+from tenants.models import BurstSeatRequest, Reseller, ResellerToken, Signup, Tenant, UsageSnapshot
 from tenants.selectors import (
     burst_get_for_reseller,
     burst_list_pending_for_reseller,
@@ -26,6 +26,7 @@ from tenants.selectors import (
     tenant_get_for_reseller,
     tenant_list_for_reseller,
     tenant_primary_url,
+    usage_latest_by_tenant,
 )
 from tenants.services.bursts import burst_request_decide
 from tenants.services.provisioning import signup_progress
@@ -213,8 +214,7 @@ class ResellerTenantSerializer(serializers.Serializer):
     usage = serializers.DictField(allow_null=True)
 
 
-def tenant_payload(tenant: Tenant) -> dict[str, Any]:
-    snapshot = tenant.usage_snapshots.first()
+def tenant_payload(tenant: Tenant, snapshot: UsageSnapshot | None) -> dict[str, Any]:
     return {
         "id": tenant.pk,
         "name": tenant.name,
@@ -235,10 +235,16 @@ def tenant_payload(tenant: Tenant) -> dict[str, Any]:
     }
 
 
+def _payload_of(tenant: Tenant) -> dict[str, Any]:
+    return tenant_payload(tenant, usage_latest_by_tenant([tenant.pk]).get(tenant.pk))
+
+
 class ResellerTenantsApi(ResellerApiView):
     @extend_schema(responses={200: ResellerTenantSerializer(many=True)}, summary="The reseller's tenants")
     def get(self, request: Request) -> Response:
-        return Response([tenant_payload(t) for t in tenant_list_for_reseller(self.reseller)])
+        tenants = list(tenant_list_for_reseller(self.reseller))
+        latest = usage_latest_by_tenant([t.pk for t in tenants])
+        return Response([tenant_payload(t, latest.get(t.pk)) for t in tenants])
 
     @extend_schema(
         request=SignupInputSerializer, responses={202: SignupStatusSerializer}, summary="Create a tenant for a customer"
@@ -250,7 +256,7 @@ class ResellerTenantsApi(ResellerApiView):
 class ResellerTenantApi(ResellerApiView):
     @extend_schema(responses={200: ResellerTenantSerializer}, summary="One of the reseller's tenants")
     def get(self, request: Request, tenant_id: int) -> Response:
-        return Response(tenant_payload(self.tenant(tenant_id)))
+        return Response(_payload_of(self.tenant(tenant_id)))
 
 
 class SuspendInputSerializer(serializers.Serializer):
@@ -273,7 +279,7 @@ class ResellerTenantSuspendApi(ResellerApiView):
             reseller=self.reseller,
             ip=client_ip(request),
         )
-        return Response(tenant_payload(tenant))
+        return Response(_payload_of(tenant))
 
 
 class ResellerTenantReactivateApi(ResellerApiView):
@@ -282,7 +288,7 @@ class ResellerTenantReactivateApi(ResellerApiView):
         tenant = tenant_reactivate(
             tenant=self.tenant(tenant_id), actor=self.actor(), reseller=self.reseller, ip=client_ip(request)
         )
-        return Response(tenant_payload(tenant))
+        return Response(_payload_of(tenant))
 
 
 class BurstSerializer(serializers.ModelSerializer):

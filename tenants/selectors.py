@@ -18,6 +18,7 @@ from tenants.models import (
     Signup,
     Tenant,
     TenantStatus,
+    UsageSnapshot,
 )
 
 
@@ -40,6 +41,14 @@ def tenant_registered_origins(tenant: Tenant) -> set[str]:
 
 def tenant_list_for_reseller(reseller: Reseller) -> QuerySet[Tenant]:
     return Tenant.objects.filter(reseller=reseller).select_related("plan").prefetch_related("domains")
+
+
+def usage_latest_by_tenant(tenant_ids: list[int]) -> dict[int, UsageSnapshot]:
+    """The newest usage snapshot of each tenant, in one query."""
+    latest = (
+        UsageSnapshot.objects.filter(tenant_id__in=tenant_ids).order_by("tenant_id", "-taken_at").distinct("tenant_id")
+    )
+    return {snapshot.tenant_id: snapshot for snapshot in latest}
 
 
 def tenant_get_for_reseller(reseller: Reseller, tenant_id: int) -> Tenant:

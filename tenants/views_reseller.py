@@ -24,6 +24,7 @@ from tenants.selectors import (
     burst_list_pending_for_reseller,
     tenant_get_for_reseller,
     tenant_list_for_reseller,
+    usage_latest_by_tenant,
 )
 from tenants.services.bursts import burst_request_decide
 from tenants.services.resellers import (
@@ -62,9 +63,10 @@ def reseller_required(view: View) -> View:
 
 @reseller_required
 def dashboard(request: HttpRequest, reseller: Reseller) -> HttpResponse:
-    tenants = list(tenant_list_for_reseller(reseller).prefetch_related("usage_snapshots"))
+    tenants = list(tenant_list_for_reseller(reseller))
+    latest = usage_latest_by_tenant([t.pk for t in tenants])
     for tenant in tenants:
-        tenant.latest_usage = next(iter(tenant.usage_snapshots.all()), None)  # type: ignore[attr-defined]
+        tenant.latest_usage = latest.get(tenant.pk)  # type: ignore[attr-defined]
     return render(
         request,
         "tenants/reseller/dashboard.html",

@@ -156,3 +156,18 @@ def test_suspended_tenant_host_lists_no_apis_but_public_site_works(resellers: di
     tenant_suspend(tenant=tenant, reason="unpaid", actor="operator")
     assert Client(HTTP_HOST=host_of(tenant)).get("/api/v1/usage/").status_code == 403
     assert Client(HTTP_HOST="localhost").get("/").status_code == 200
+
+
+def test_the_reseller_sees_the_latest_usage_of_each_tenant(resellers: dict[str, Any]) -> None:
+    from tenants.services.usage import usage_snapshot_take
+
+    tenant = resellers["east_tenant"]
+    make_user(tenant, "a1", agent=True)
+    with tenant_context(tenant):
+        usage_snapshot_take()
+        make_user(tenant, "a2", agent=True)
+        usage_snapshot_take()
+    listed = api(resellers["east_key"]).get("/api/v1/reseller/tenants/").json()
+    assert listed[0]["usage"]["agents"] == 2 and listed[0]["usage"]["storage_bytes"] > 0
+    one = api(resellers["east_key"]).get(f"/api/v1/reseller/tenants/{tenant.pk}/").json()
+    assert one["usage"] == listed[0]["usage"]
