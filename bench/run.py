@@ -1,0 +1,204 @@
+"""`make bench`: one JSON line per figure on stdout, progress on stderr.
+
+The platform is first filled with a hundred tenants; on it, ten signups go through a real Celery
+worker (tenant.provision_s), then migrate_schemas runs with nothing to do
+(tenant.migrate_noop_ms_per_tenant, and the library's StandardExecutor for comparison).
+
+Runs on its own database (callcenter_bench, dropped and made again each run) and its own Redis
+database (12) with their own key prefixes, so it never touches development or test data.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.env import Results
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+BUDGET_S = 540.0  # the measurements plan their work to end by then
+ALARM_S = 570  # then the run is interrupted, the worker stopped, and it exits
+HARD_STOP_S = 590.0  # and if that is stuck, the process ends anyway
+SIGNUPS = 10
+MIGRATE_TENANTS = 100
+STANDARD_EXECUTOR_TENANTS = 10
+MIGRATE_RUNS = 3
+
+
+class BudgetExceeded(Exception):
+    pass
+
+
+def _on_alarm(_signum: int, _frame: FrameType | None) -> None:
+    raise BudgetExceeded(f"The benchmark ran past {ALARM_S}s.")
+
+
+def _on_terminate(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _hard_stop() -> None:
+    from bench.env import progress
+    from bench.provision import stop_all_workers
+
+    progress(f"hard stop after {HARD_STOP_S:.0f}s")
+    stop_all_workers()
+    os._exit(3)
+
+
+def main() -> int:
+    from bench.env import Results, assert_isolated, configure_environment, flush_redis, progress, recreate_database
+
+    started = time.monotonic()
+    deadline = started + BUDGET_S
+    results = Results()
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGTERM, _on_terminate)
+    signal.alarm(ALARM_S)
+    watchdog = threading.Timer(HARD_STOP_S, _hard_stop)
+    watchdog.daemon = True
+    watchdog.start()
+
+    env = configure_environment()
+    progress(f"load average at start {_load()} on {os.cpu_count()} CPUs (the machine may be shared)")
+    progress(f"database {env['DATABASE_URL']}, redis {env['REDIS_URL']}, settings {env['DJANGO_SETTINGS_MODULE']}")
+    recreate_database()
+    flush_redis()
+
+    import django
+
+    django.setup()
+    assert_isolated()
+
+    from django.core.management import call_command
+
+    t0 = time.perf_counter()
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    call_command("platform_setup")
+    progress(f"shared schema migrated and platform set up in {time.perf_counter() - t0:.1f}s")
+
+    # Up to 45% of the budget to fill the platform, then half of what is left for the signups.
+    _populate(started + BUDGET_S * 0.45)
+    _provision_figures(results, env, deadline)
+    _migrate_figures(results, env, deadline)
+
+    progress(f"total run time {time.monotonic() - started:.1f}s; load average now {_load()}")
+    signal.alarm(0)
+    watchdog.cancel()
+    return 0
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def _populate(deadline: float) -> None:
+    """A platform with a hundred tenants: the signups and the no-op migration are measured on it."""
+    from bench.env import progress
+    from bench.population import autovacuum_enabled, checkpoint, create_tenants
+
+    if not autovacuum_enabled():
+        progress("autovacuum is off on this server: the catalogs are analyzed every 10 tenants in its place")
+    t0 = time.perf_counter()
+    durations = sorted(create_tenants(MIGRATE_TENANTS, deadline=deadline))
+    progress(
+        f"{len(durations)} tenants provisioned in-process in {time.perf_counter() - t0:.1f}s "
+        f"(median {durations[len(durations) // 2]:.3f}s, slowest {durations[-1]:.3f}s each)"
+    )
+    t0 = time.perf_counter()
+    checkpoint()
+    progress(f"checkpoint after the population burst: {time.perf_counter() - t0:.1f}s")
+
+
+def _provision_figures(results: Results, env: dict[str, str], deadline: float) -> None:
+    from bench.env import progress
+    from bench.provision import run_provision_bench
+
+    provision_deadline = time.monotonic() + (deadline - time.monotonic()) / 2
+    measured = run_provision_bench(env, count=SIGNUPS, deadline=provision_deadline)
+    progress(
+        f"{len(measured.totals_s)} signups: median {measured.median_s:.3f}s, p95 {measured.p95_s:.3f}s, "
+        f"median submit call {sorted(measured.submits_s)[len(measured.submits_s) // 2]:.3f}s"
+    )
+    results.emit("tenant.provision_s", round(measured.median_s, 3), "s", 1.0)
+    results.emit("tenant.provision_p95_s", round(measured.p95_s, 3), "s", None)
+
+
+def _migrate_figures(results: Results, env: dict[str, str], deadline: float) -> None:
+    from django.conf import settings
+    from django_tenants.migration_executors.standard import StandardExecutor
+
+    from bench import migrate
+    from bench.env import progress
+    from callcenter.core.migrations_fastpath import SkipCurrentExecutor
+
+    settle_s = migrate.settle()
+    progress(f"untimed migrate_schemas first, as a deploy would: {settle_s:.2f}s")
+    schemas = migrate.tenant_schemas()
+    template = settings.TENANT_TEMPLATE_SCHEMA
+    watched = [settings.PUBLIC_SCHEMA_NAME, template, *schemas]
+    if not migrate.all_current([template, *schemas]):
+        raise RuntimeError("Some schema is behind after migrate_schemas; a no-op figure cannot be measured.")
+
+    times = migrate.time_full_command(MIGRATE_RUNS, watched)
+    progress(
+        f"no-op migrate_schemas over public + {len(schemas)} tenant schemas (+ the template): "
+        + ", ".join(f"{t * 1000:.0f}ms" for t in times)
+    )
+    results.emit("tenant.migrate_noop_ms_per_tenant", migrate.median_ms_per_schema(times, len(schemas)), "ms", 60)
+
+    sample = schemas[:STANDARD_EXECUTOR_TENANTS]
+    standard_s = migrate.time_executor(StandardExecutor, sample, watched)
+    fast_s = migrate.time_executor(SkipCurrentExecutor, sample, watched)
+    progress(
+        f"executors over the same {len(sample)} tenant schemas: library StandardExecutor {standard_s * 1000:.0f}ms, "
+        f"SkipCurrentExecutor {fast_s * 1000:.0f}ms"
+    )
+    results.emit(
+        "tenant.migrate_noop_ms_per_tenant_standard_executor",
+        migrate.median_ms_per_schema([standard_s], len(sample)),
+        "ms",
+        None,
+    )
+
+    if deadline - time.monotonic() > 60:
+        cli_s = migrate.time_cli(env, timeout_s=min(120.0, deadline - time.monotonic()))
+        progress(
+            f"for reference, `manage.py migrate_schemas --noinput` as a deploy runs it: {cli_s:.2f}s "
+            f"({cli_s * 1000 / len(schemas):.1f}ms per tenant schema, process start-up included)"
+        )
+
+    for label, options in (("migrate_schemas", {}), ("migrate_schemas --tenant", {"tenant": True})):
+        if migrate.template_checked_by(**options):
+            progress(f"`{label}` checks the template schema {template!r}: OK")
+        else:
+            progress(
+                f"WARNING: `{label}` never looks at the template schema {template!r}: "
+                "after a new tenant migration it stays behind until the next signup migrates it"
+            )
+
+
+def _run() -> int:
+    try:
+        return main()
+    except BudgetExceeded as exc:
+        sys.stderr.write(f"[bench] ABORTED: {exc}\n")
+        return 2
+    finally:
+        from bench.provision import stop_all_workers
+
+        stop_all_workers()
+
+
+if __name__ == "__main__":
+    sys.exit(_run())
