@@ -20,8 +20,8 @@ class ChecklistItem:
 
 
 def first_run_checklist() -> list[ChecklistItem]:
-    from agents.models import AgentProfile, Skill
-    from tenants.models import TenantOrigin
+    from agents.selectors import agent_count, skill_list
+    from tenants.selectors import tenant_registered_origins
 
     tenant = require_tenant()
     return [
@@ -29,18 +29,18 @@ def first_run_checklist() -> list[ChecklistItem]:
             _("Add agents"),
             _("Give each agent a login and an agent profile; each signed-in agent holds one seat."),
             reverse("admin:agents_agentprofile_add"),
-            AgentProfile.objects.exists(),
+            agent_count() > 0,
         ),
         ChecklistItem(
             _("Review skill tags"),
             _("Routing matches contacts to agents by skills such as VIP service or after-sales."),
             reverse("admin:agents_skill_changelist"),
-            Skill.objects.exists(),
+            skill_list().exists(),
         ),
         ChecklistItem(
             _("Connect a channel: register your shop's website"),
             _("The web chat widget may only be opened from your own host and the addresses you register."),
             reverse("admin:tenants_tenantorigin_add"),
-            TenantOrigin.objects.filter(tenant=tenant).exists(),
+            bool(tenant_registered_origins(tenant)),
         ),
     ]

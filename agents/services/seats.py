@@ -10,11 +10,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agents import events
 from agents.models import SeatLease
 from agents.selectors import is_agent, live_leases, seats_in_use
 from callcenter.core.errors import ConflictError
-from callcenter.core.realtime import publish_on_commit
-from callcenter.core.tenancy import current_schema, group_name, require_tenant
+from callcenter.core.tenancy import current_schema, require_tenant
 
 
 class SeatLimitReached(ConflictError):
@@ -79,4 +79,4 @@ def release_on_logout(sender: object, request: Any, user: Any, **kwargs: Any) ->
 
 
 def _announce(tenant_id: int) -> None:
-    publish_on_commit(group_name(tenant_id, "staff"), "seats.changed", {"seats_in_use": seats_in_use()})
+    events.seats_changed(tenant_id, seats_in_use())

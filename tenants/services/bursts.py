@@ -10,8 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.core.errors import ConflictError, PermissionDeniedError
-from callcenter.core.realtime import publish_on_commit
-from callcenter.core.tenancy import group_name
+from tenants import events
 from tenants.models import BurstSeatRequest, BurstStatus, Reseller, Tenant
 from tenants.services.audit import audit_record
 
@@ -98,7 +97,7 @@ def burst_request_decide(
             seats=locked.seats,
         )
         if approve:
-            _announce_seat_change(locked.tenant)
+            events.seat_limit_changed(locked.tenant)
     return locked
 
 
@@ -115,16 +114,10 @@ def burst_expire_due(now: datetime | None = None) -> int:
             burst.status = BurstStatus.EXPIRED
             burst.save(update_fields=["status"])
             audit_record(actor="system", action="burst.expired", tenant=burst.tenant, burst=burst.pk)
-            _announce_seat_change(burst.tenant)
+            events.seat_limit_changed(burst.tenant)
             expired += 1
         # A request nobody decided before its end is moot.
         BurstSeatRequest.objects.filter(status=BurstStatus.PENDING, ends_at__lte=moment).update(
             status=BurstStatus.EXPIRED
         )
     return expired
-
-
-def _announce_seat_change(tenant: Tenant) -> None:
-    from tenants.selectors import seat_limit_for
-
-    publish_on_commit(group_name(tenant.pk, "staff"), "seats.limit_changed", {"limit": seat_limit_for(tenant)})

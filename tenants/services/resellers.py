@@ -10,8 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.core.errors import ConflictError
-from callcenter.core.realtime import publish_on_commit
-from callcenter.core.tenancy import group_name
+from tenants import events
 from tenants.models import Reseller, ResellerToken, Tenant, TenantStatus
 from tenants.services.audit import audit_record
 
@@ -67,8 +66,7 @@ def tenant_suspend(
         locked.status, locked.suspended_reason = TenantStatus.SUSPENDED, reason
         locked.save(update_fields=["status", "suspended_reason"])
         audit_record(actor=actor, action="tenant.suspended", tenant=locked, reseller=reseller, ip=ip, reason=reason)
-        # Open sockets of this tenant's users close when they hear this.
-        publish_on_commit(group_name(locked.pk, "staff"), "tenant.suspended", {"reason": reason})
+        events.tenant_suspended(locked, reason)
     return locked
 
 

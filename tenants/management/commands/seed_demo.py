@@ -10,7 +10,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context, tenant_context
 
-from agents.models import AgentProfile, Skill
+from agents.services.agents import agent_ensure
 from tenants.models import Plan, Reseller, Signup, Tenant
 from tenants.services.platform import platform_ensure
 from tenants.services.provisioning import signup_provision
@@ -88,11 +88,5 @@ class Command(BaseCommand):
         return reseller
 
     def _agents(self) -> None:
-        user_model = get_user_model()
         for username, display_name, skills in DEMO_AGENTS:
-            user, created = user_model.objects.get_or_create(username=username)
-            if created:
-                user.set_password(DEMO_PASSWORD)
-                user.save()
-            profile, _ = AgentProfile.objects.get_or_create(user=user, defaults={"display_name": display_name})
-            profile.skills.set(Skill.objects.filter(code__in=skills))
+            agent_ensure(username=username, password=DEMO_PASSWORD, display_name=display_name, skill_codes=skills)
