@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from agents.models import Skill
+from customers.services.tiers import tiers_seed_defaults
 
 DEFAULT_SKILLS: list[tuple[str, str, str, str]] = [
     ("vip", "VIP服务", "VIP service", "高价值客户优先接待 / Serves high-value customers first"),
@@ -38,3 +39,4 @@ def tenant_bootstrap(*, admin_email: str, admin_password_hash: str, language: st
             admin.password = admin_password_hash
             admin.save(update_fields=["password"])
         skills_seed_defaults()
+        tiers_seed_defaults()
