@@ -1,7 +1,7 @@
 """A tenant's host: its admin, sign-in, and its API."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from agents import views as agent_views
 from callcenter.admin_sites import tenant_admin_site
@@ -16,4 +16,6 @@ urlpatterns = [
     path("", agent_views.home, name="tenant-home"),
     path("api/v1/usage/", apis_tenant.UsageApi.as_view(), name="api-usage"),
     path("api/v1/burst-requests/", apis_tenant.BurstRequestsApi.as_view(), name="api-burst-requests"),
+    path("api/v1/app/", include("customers.urls_app")),
+    path("api/v1/customers/", include("customers.urls")),
 ]
