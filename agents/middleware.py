@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
@@ -20,7 +21,8 @@ class SeatHeartbeatMiddleware:
         response = self.get_response(request)
         tenant = getattr(request, "tenant", None)
         user = getattr(request, "user", None)
-        if tenant is not None and current_schema() != "public" and user is not None and user.is_authenticated:
+        # Only real tenant users hold seats; API principals such as a channel key do not.
+        if tenant is not None and current_schema() != "public" and isinstance(user, AbstractBaseUser):
             # At most one write a minute per agent.
             if cache.add(tenant_key(tenant.pk, "seat-touch", user.pk), 1, TOUCH_EVERY_S):
                 from agents.services.seats import seat_touch

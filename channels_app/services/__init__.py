@@ -1,0 +1,1 @@
+"""Writes of the channels app, one module per sub-domain."""
