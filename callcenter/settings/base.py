@@ -51,6 +51,7 @@ TENANT_APPS = [
     "agents",
     "customers",
     "channels_app",
+    "conversations",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -7,6 +7,7 @@ Apps whose records belong to a customer register them in ``MOVABLE`` (model, cus
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.apps import apps
@@ -25,6 +26,10 @@ MOVABLE: list[tuple[str, str]] = [
 ]
 
 
+# Other contexts' objections to a merge: each raises ConflictError to refuse it.
+MERGE_CHECKS: list[Callable[[Customer, Customer], None]] = []
+
+
 def _union(first: list[str], second: list[str]) -> list[str]:
     return first + [item for item in second if item not in first]
 
@@ -37,6 +42,8 @@ def customer_merge(*, survivor: Customer, merged: Customer, actor: str) -> Custo
         survivor, merged = locked[survivor.pk], locked[merged.pk]
         if survivor.merged_into_id or merged.merged_into_id:
             raise ConflictError(_("One of these customers was already merged into another."), code="already_merged")
+        for check in MERGE_CHECKS:
+            check(survivor, merged)
         moved: dict[str, Any] = {
             "survivor_before": {
                 "phones": survivor.phones,

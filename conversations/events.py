@@ -1,0 +1,67 @@
+"""Conversation events: real-time payloads to the exact groups, and the new-contact domain event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from callcenter.core.domain_events import emit_on_commit
+from callcenter.core.realtime import publish_on_commit
+from callcenter.core.tenancy import group_name, require_tenant
+from channels_app.models import Channel
+from conversations.models import Conversation, Message
+from customers.models import Customer
+
+CONTACT_CREATED = "conversations.contact_created"
+
+
+def conversation_group(tenant_id: int, conversation_id: int) -> str:
+    """Everyone following one conversation: the customer's sockets and the agents on it."""
+    return group_name(tenant_id, "conv", conversation_id)
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    return {
+        "conversation": message.conversation_id,
+        "seq": message.seq,
+        "id": message.pk,
+        "kind": message.kind,
+        "direction": message.direction,
+        "sender_type": message.sender_type,
+        "body": message.body,
+        "attachments": message.attachments,
+        "client_msg_id": message.client_msg_id,
+        "channel": message.channel.kind if message.channel else None,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def message_created(message: Message) -> None:
+    tenant = require_tenant()
+    publish_on_commit(
+        conversation_group(tenant.pk, message.conversation_id), "message.created", message_payload(message)
+    )
+
+
+def contact_created(conversation: Conversation, customer: Customer, channel: Channel) -> None:
+    """A new conversation is a new contact: routing subscribes to this (issue #4)."""
+    tenant = require_tenant()
+    payload = {
+        "tenant_id": tenant.pk,
+        "schema": tenant.schema_name,
+        "conversation": conversation.pk,
+        "customer": customer.pk,
+        "tier": customer.tier.code if customer.tier else None,
+        "tier_rank": customer.tier.rank if customer.tier else 0,
+        "channel": channel.kind,
+        "channel_id": channel.pk,
+        "topic": conversation.topic,
+    }
+    emit_on_commit(CONTACT_CREATED, payload)
+    publish_on_commit(group_name(tenant.pk, "contacts"), "contact.created", payload)
+
+
+def conversation_resolved(conversation: Conversation, actor: Any) -> None:
+    tenant = require_tenant()
+    publish_on_commit(
+        conversation_group(tenant.pk, conversation.pk), "conversation.resolved", {"conversation": conversation.pk}
+    )

@@ -1,0 +1,168 @@
+"""Writing conversations and messages. The database is the truth; sockets only hear about it.
+
+Every message gets the next sequence number of its conversation under a row lock, so numbers
+are gapless and ordered; a client that missed anything asks for ``since=<seq>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from callcenter.core.errors import ConflictError
+from channels_app.models import Channel
+from conversations import events
+from conversations.models import Conversation, ConversationStatus, Direction, Message, MessageKind, SenderType
+from customers.models import Customer
+from customers.services.identity import Contact, contact_resolve
+
+MAX_TEXT_CHARS = 4000
+MAX_ATTACHMENTS = 10
+MAX_CLIENT_ID_CHARS = 64
+TOPIC_MAX_CHARS = 60
+
+
+def _clean_text(body: object) -> str:
+    if not isinstance(body, str):
+        raise ValidationError({"body": [_("Send the text as a string.")]})
+    if "\x00" in body or any(0xD800 <= ord(ch) <= 0xDFFF for ch in body):
+        raise ValidationError({"body": [_("The text contains characters that cannot be stored.")]})
+    if len(body) > MAX_TEXT_CHARS:
+        raise ValidationError({"body": [_("At most %(max)d characters.") % {"max": MAX_TEXT_CHARS}]})
+    return body
+
+
+def _clean_attachments(attachments: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise ValidationError({"attachments": [_("At most %(max)d attachments.") % {"max": MAX_ATTACHMENTS}]})
+    cleaned: list[dict[str, Any]] = []
+    for item in attachments:
+        if not isinstance(item, dict) or not isinstance(item.get("url"), str):
+            raise ValidationError({"attachments": [_("Each attachment needs a url.")]})
+        kept: dict[str, Any] = {k: item[k] for k in ("url", "content_type", "size", "name") if k in item}
+        cleaned.append(kept)
+    return cleaned
+
+
+def _validate(kind: str, body: object, attachments: Sequence[dict[str, Any]], client_msg_id: str) -> tuple[str, list]:
+    if kind not in MessageKind.values:
+        raise ValidationError({"kind": [_("Unknown message kind.")]})
+    if len(client_msg_id) > MAX_CLIENT_ID_CHARS:
+        raise ValidationError({"client_msg_id": [_("At most %(max)d characters.") % {"max": MAX_CLIENT_ID_CHARS}]})
+    text = _clean_text(body)
+    files = _clean_attachments(attachments)
+    if kind == MessageKind.TEXT and not text.strip():
+        raise ValidationError({"body": [_("Write a message.")]})
+    return text, files
+
+
+def conversation_open_for(*, customer: Customer, channel: Channel, topic: str = "") -> tuple[Conversation, bool]:
+    """The customer's open conversation, joined from any channel, or a new one (a new contact)."""
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()  # one opener at a time
+        existing = Conversation.objects.filter(customer=customer, status=ConversationStatus.OPEN).first()
+        if existing is not None:
+            if existing.last_channel_id != channel.pk:
+                existing.last_channel = channel
+                existing.save(update_fields=["last_channel"])
+            return existing, False
+        conversation = Conversation.objects.create(
+            customer=customer, first_channel=channel, last_channel=channel, topic=topic[:TOPIC_MAX_CHARS]
+        )
+        events.contact_created(conversation, customer, channel)
+        return conversation, True
+
+
+def message_append(
+    *,
+    conversation: Conversation,
+    channel: Channel | None,
+    direction: str,
+    sender_type: str,
+    kind: str = MessageKind.TEXT,
+    body: object = "",
+    attachments: Sequence[dict[str, Any]] = (),
+    client_msg_id: str = "",
+    sender_user: Any = None,
+) -> tuple[Message, bool]:
+    """Store one message with the next sequence number. Re-sending a client_msg_id returns the first."""
+    text, files = _validate(kind, body, attachments, client_msg_id)
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if client_msg_id:
+            earlier = Message.objects.filter(conversation=locked, client_msg_id=client_msg_id).first()
+            if earlier is not None:
+                return earlier, False
+        if locked.status != ConversationStatus.OPEN and direction == Direction.OUTBOUND:
+            raise ConflictError(_("This conversation is resolved."), code="conversation_resolved")
+        now = timezone.now()
+        locked.last_seq += 1
+        locked.last_message_at = now
+        locked.save(update_fields=["last_seq", "last_message_at"])
+        message = Message.objects.create(
+            conversation=locked,
+            seq=locked.last_seq,
+            channel=channel,
+            direction=direction,
+            kind=kind,
+            sender_type=sender_type,
+            sender_user=sender_user,
+            body=text,
+            attachments=files,
+            client_msg_id=client_msg_id,
+        )
+        events.message_created(message)
+    return message, True
+
+
+def inbound_message_receive(
+    *,
+    channel: Channel,
+    contact: Contact,
+    kind: str = MessageKind.TEXT,
+    body: object = "",
+    attachments: Sequence[dict[str, Any]] = (),
+    client_msg_id: str = "",
+    topic: str = "",
+) -> Message:
+    """A customer's message from any channel: find the customer, join or open the conversation, store it."""
+    _validate(kind, body, attachments, client_msg_id)  # refuse bad input before anything is written
+    with transaction.atomic():
+        customer = contact_resolve(contact).customer
+        conversation, _created = conversation_open_for(customer=customer, channel=channel, topic=topic)
+        message, _new = message_append(
+            conversation=conversation,
+            channel=channel,
+            direction=Direction.INBOUND,
+            sender_type=SenderType.CUSTOMER,
+            kind=kind,
+            body=body,
+            attachments=attachments,
+            client_msg_id=client_msg_id,
+        )
+    return message
+
+
+def conversation_resolve(*, conversation: Conversation, actor: Any) -> Conversation:
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if locked.status == ConversationStatus.RESOLVED:
+            return locked
+        locked.status, locked.resolved_at = ConversationStatus.RESOLVED, timezone.now()
+        locked.save(update_fields=["status", "resolved_at"])
+        events.conversation_resolved(locked, actor)
+    return locked
+
+
+def refuse_merge_of_two_open_conversations(survivor: Customer, merged: Customer) -> None:
+    """A merge check: one customer can have only one open conversation."""
+    open_count = Conversation.objects.filter(customer__in=[survivor, merged], status=ConversationStatus.OPEN).count()
+    if open_count > 1:
+        raise ConflictError(
+            _("Both customers have an open conversation. Resolve one of them, then merge."), code="two_open"
+        )
