@@ -17,5 +17,6 @@ urlpatterns = [
     path("api/v1/usage/", apis_tenant.UsageApi.as_view(), name="api-usage"),
     path("api/v1/burst-requests/", apis_tenant.BurstRequestsApi.as_view(), name="api-burst-requests"),
     path("api/v1/app/", include("customers.urls_app")),
+    path("api/v1/app/", include("conversations.urls_app")),
     path("api/v1/customers/", include("customers.urls")),
 ]

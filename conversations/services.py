@@ -7,6 +7,7 @@ are gapless and ordered; a client that missed anything asks for ``since=<seq>``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -120,6 +121,12 @@ def message_append(
     return message, True
 
 
+@dataclass(frozen=True)
+class Received:
+    message: Message
+    created: bool  # False when the client_msg_id was seen before
+
+
 def inbound_message_receive(
     *,
     channel: Channel,
@@ -129,13 +136,13 @@ def inbound_message_receive(
     attachments: Sequence[dict[str, Any]] = (),
     client_msg_id: str = "",
     topic: str = "",
-) -> Message:
+) -> Received:
     """A customer's message from any channel: find the customer, join or open the conversation, store it."""
     _validate(kind, body, attachments, client_msg_id)  # refuse bad input before anything is written
     with transaction.atomic():
         customer = contact_resolve(contact).customer
         conversation, _created = conversation_open_for(customer=customer, channel=channel, topic=topic)
-        message, _new = message_append(
+        message, created = message_append(
             conversation=conversation,
             channel=channel,
             direction=Direction.INBOUND,
@@ -145,7 +152,7 @@ def inbound_message_receive(
             attachments=attachments,
             client_msg_id=client_msg_id,
         )
-    return message
+    return Received(message, created)
 
 
 def conversation_resolve(*, conversation: Conversation, actor: Any) -> Conversation:

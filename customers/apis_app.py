@@ -15,7 +15,7 @@ from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from channels_app.authentication import ChannelKeyAuthentication, IsAppChannel, channel_of
@@ -79,9 +79,7 @@ class AppApiView(APIView):
     authentication_classes = [ChannelKeyAuthentication]
     permission_classes = [IsAppChannel]
     parser_classes = [JSONParser]
-    # The intended limit is ScopedRateThrottle with scope "app"; REST_FRAMEWORK's
-    # DEFAULT_THROTTLE_RATES has no "app" rate yet, and a scope without a rate is an error.
-    throttle_classes: list[type[BaseThrottle]] = []
+    throttle_classes: list[type[BaseThrottle]] = [ScopedRateThrottle]
     throttle_scope = "app"
 
     def namespace(self) -> str:

@@ -178,7 +178,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_THROTTLE_RATES": {"signup": f"{SIGNUP_MAX_PER_IP_PER_HOUR}/hour", "reseller": "600/minute"},
+    "DEFAULT_THROTTLE_RATES": {
+        "signup": f"{SIGNUP_MAX_PER_IP_PER_HOUR}/hour",
+        "reseller": "600/minute",
+        "app": "6000/minute",  # per channel key: a shop backend syncing in bulk
+        "app_user": "120/minute",  # per APP user token
+    },
     "EXCEPTION_HANDLER": "callcenter.core.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {

@@ -25,6 +25,10 @@ from customers.services.identity import Contact
 from customers.services.merge import customer_merge
 
 
+def receive(**kwargs: Any) -> Message:
+    return inbound_message_receive(**kwargs).message
+
+
 def channels() -> tuple[Channel, Channel]:
     return (
         Channel.objects.create(kind="app", name="APP"),
@@ -36,13 +40,13 @@ def test_a_customer_who_moves_from_the_app_to_wechat_stays_in_one_conversation(p
     tenant = make_tenant("shop-one")
     with tenant_context(tenant):
         app, wechat = channels()
-        first = inbound_message_receive(
+        first = receive(
             channel=app,
             contact=Contact(kind="app_user", external_id="u1", wechat_unionid="union-1"),
             body="我要退货",
             topic="returns",
         )
-        second = inbound_message_receive(
+        second = receive(
             channel=wechat,
             contact=Contact(kind="wechat_openid", namespace="wx1", external_id="o1", wechat_unionid="union-1"),
             body="订单号 JD123",
@@ -58,9 +62,7 @@ def test_sequence_numbers_are_gapless_under_concurrency(platform: None) -> None:
     tenant = make_tenant("shop-one")
     with tenant_context(tenant):
         app, _ = channels()
-        conversation = inbound_message_receive(
-            channel=app, contact=Contact(kind="app_user", external_id="u1"), body="hi"
-        ).conversation
+        conversation = receive(channel=app, contact=Contact(kind="app_user", external_id="u1"), body="hi").conversation
     barrier = threading.Barrier(10)
 
     def send(i: int) -> None:
@@ -88,8 +90,8 @@ def test_a_client_message_id_sent_twice_is_stored_once(platform: None) -> None:
     with tenant_context(tenant):
         app, _ = channels()
         contact = Contact(kind="app_user", external_id="u1")
-        first = inbound_message_receive(channel=app, contact=contact, body="你好", client_msg_id="c-1")
-        again = inbound_message_receive(channel=app, contact=contact, body="你好", client_msg_id="c-1")
+        first = receive(channel=app, contact=contact, body="你好", client_msg_id="c-1")
+        again = receive(channel=app, contact=contact, body="你好", client_msg_id="c-1")
         assert first.pk == again.pk and Message.objects.count() == 1
 
 
@@ -99,7 +101,7 @@ def test_resync_returns_exactly_what_was_missed(platform: None) -> None:
         app, _ = channels()
         contact = Contact(kind="app_user", external_id="u1")
         for i in range(5):
-            inbound_message_receive(channel=app, contact=contact, body=f"m{i}")
+            receive(channel=app, contact=contact, body=f"m{i}")
         conversation = Conversation.objects.get()
         assert [m.seq for m in messages_since(conversation, 3)] == [4, 5]
         assert [m.body for m in messages_since(conversation, 0, limit=2)] == ["m0", "m1"]
@@ -128,9 +130,7 @@ def test_bad_messages_are_refused_and_nothing_is_written(
         from customers.models import Customer
 
         with pytest.raises(ValidationError) as error:
-            inbound_message_receive(
-                channel=app, contact=Contact(kind="app_user", external_id="u1"), **{"body": "ok", **fields}
-            )
+            receive(channel=app, contact=Contact(kind="app_user", external_id="u1"), **{"body": "ok", **fields})
         assert error_field in error.value.message_dict
         assert (Message.objects.count(), Conversation.objects.count(), Customer.objects.count()) == (0, 0, 0)
 
@@ -140,7 +140,7 @@ def test_markup_is_stored_as_text(platform: None) -> None:
     with tenant_context(tenant):
         app, _ = channels()
         text = "<img src=x onerror=alert(1)> 订单呢？"
-        message = inbound_message_receive(channel=app, contact=Contact(kind="app_user", external_id="u1"), body=text)
+        message = receive(channel=app, contact=Contact(kind="app_user", external_id="u1"), body=text)
         assert Message.objects.get(pk=message.pk).body == text
 
 
@@ -152,8 +152,8 @@ def test_a_new_conversation_emits_one_contact_event_after_commit(platform: None)
         with tenant_context(tenant):
             app, _ = channels()
             contact = Contact(kind="app_user", external_id="u1", tier_code="vip")
-            inbound_message_receive(channel=app, contact=contact, body="在吗", topic="after-sales")
-            inbound_message_receive(channel=app, contact=contact, body="还在吗")
+            receive(channel=app, contact=contact, body="在吗", topic="after-sales")
+            receive(channel=app, contact=contact, body="还在吗")
     finally:
         domain_events.unsubscribe(CONTACT_CREATED, seen.append)
     assert len(seen) == 1
@@ -165,13 +165,13 @@ def test_message_events_reach_only_the_conversation_group_of_that_tenant(two_ten
     listener = async_to_sync(layer.new_channel)()
     with tenant_context(two_tenants.a):
         app, _ = channels()
-        first = inbound_message_receive(channel=app, contact=Contact(kind="app_user", external_id="u1"), body="a")
+        first = receive(channel=app, contact=Contact(kind="app_user", external_id="u1"), body="a")
         group = conversation_group(two_tenants.a.pk, first.conversation_id)
         async_to_sync(layer.group_add)(group, listener)
-        inbound_message_receive(channel=app, contact=Contact(kind="app_user", external_id="u1"), body="b")
+        receive(channel=app, contact=Contact(kind="app_user", external_id="u1"), body="b")
     with tenant_context(two_tenants.b):
         app_b, _ = channels()
-        inbound_message_receive(channel=app_b, contact=Contact(kind="app_user", external_id="u1"), body="other tenant")
+        receive(channel=app_b, contact=Contact(kind="app_user", external_id="u1"), body="other tenant")
     event = async_to_sync(layer.receive)(listener)
     assert event["event"] == "message.created" and event["payload"]["body"] == "b" and event["payload"]["seq"] == 2
     assert group.startswith(f"t{two_tenants.a.pk}.conv.")
@@ -182,13 +182,13 @@ def test_agents_cannot_write_into_a_resolved_conversation_but_customers_reopen_n
     with tenant_context(tenant):
         app, _ = channels()
         contact = Contact(kind="app_user", external_id="u1")
-        first = inbound_message_receive(channel=app, contact=contact, body="a")
+        first = receive(channel=app, contact=contact, body="a")
         conversation_resolve(conversation=first.conversation, actor="agent")
         with pytest.raises(ConflictError):
             message_append(
                 conversation=first.conversation, channel=app, direction="out", sender_type="agent", body="late reply"
             )
-        again = inbound_message_receive(channel=app, contact=contact, body="新问题")
+        again = receive(channel=app, contact=contact, body="新问题")
         assert again.conversation_id != first.conversation_id and again.seq == 1
 
 
@@ -196,8 +196,8 @@ def test_two_open_conversations_block_a_merge(platform: None) -> None:
     tenant = make_tenant("shop-one")
     with tenant_context(tenant):
         app, _ = channels()
-        a = inbound_message_receive(channel=app, contact=Contact(kind="app_user", external_id="u1"), body="a")
-        b = inbound_message_receive(channel=app, contact=Contact(kind="app_user", external_id="u2"), body="b")
+        a = receive(channel=app, contact=Contact(kind="app_user", external_id="u1"), body="a")
+        b = receive(channel=app, contact=Contact(kind="app_user", external_id="u2"), body="b")
         with pytest.raises(ConflictError):
             customer_merge(survivor=a.conversation.customer, merged=b.conversation.customer, actor="boss")
         conversation_resolve(conversation=b.conversation, actor="agent")
