@@ -15,6 +15,10 @@ from customers.selectors import TimelineEntry
 MAX_PAGE = 500
 
 
+def conversation_count() -> int:
+    return Conversation.objects.count()
+
+
 def conversation_get(conversation_id: int) -> Conversation:
     found = Conversation.objects.select_related("customer", "last_channel").filter(pk=conversation_id).first()
     if found is None:

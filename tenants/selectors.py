@@ -123,6 +123,7 @@ def schema_storage_bytes(schema_name: str) -> int:
 def usage_current(tenant: Tenant) -> dict[str, object]:
     """The tenant's usage against its plan. Call inside the tenant's schema."""
     from agents.selectors import agent_count, seats_in_use
+    from conversations.selectors import conversation_count
 
     burst = burst_in_force(tenant)
     storage = schema_storage_bytes(tenant.schema_name)
@@ -134,7 +135,7 @@ def usage_current(tenant: Tenant) -> dict[str, object]:
         "seat_limit": seat_limit_for(tenant),
         "plan_seats": tenant.plan.max_agents,
         "burst": burst,
-        "conversations": 0,  # counted once conversations exist (issue #3)
+        "conversations": conversation_count(),
         "storage_bytes": storage,
         "storage_quota_bytes": quota,
         "storage_percent": round(100 * storage / quota, 2) if quota else 0,

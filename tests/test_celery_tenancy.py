@@ -76,3 +76,4 @@ def test_the_dispatcher_sends_one_task_into_every_active_tenant(two_tenants: Two
     by_tenant = {s.tenant.subdomain: s for s in UsageSnapshot.objects.select_related("tenant")}
     assert set(by_tenant) == {"tenant-a", "tenant-b"}
     assert by_tenant["tenant-a"].agents == 1 and by_tenant["tenant-a"].storage_bytes > 0
+    assert by_tenant["tenant-a"].conversations == 0

@@ -203,3 +203,13 @@ def test_two_open_conversations_block_a_merge(platform: None) -> None:
         conversation_resolve(conversation=b.conversation, actor="agent")
         customer_merge(survivor=a.conversation.customer, merged=b.conversation.customer, actor="boss")
         assert Conversation.objects.filter(customer=a.conversation.customer).count() == 2
+
+
+def test_usage_counts_conversations(platform: None) -> None:
+    from tenants.selectors import usage_current
+
+    tenant = make_tenant("shop-one")
+    with tenant_context(tenant):
+        app, _ = channels()
+        receive(channel=app, contact=Contact(kind="app_user", external_id="u1"), body="a")
+        assert usage_current(tenant)["conversations"] == 1
