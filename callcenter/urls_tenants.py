@@ -19,4 +19,5 @@ urlpatterns = [
     path("api/v1/app/", include("customers.urls_app")),
     path("api/v1/app/", include("conversations.urls_app")),
     path("api/v1/customers/", include("customers.urls")),
+    path("channels/", include("channels_app.urls")),
 ]

@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from callcenter.admin_sites import tenant_admin_site
-from channels_app.models import Channel, ChannelApiKey
+from channels_app.models import Channel, ChannelApiKey, WeChatInboxMessage
 from channels_app.services.keys import channel_api_key_create, channel_api_key_revoke
 
 KEY_FIELDS = ("channel", "name", "prefix", "created_at", "last_used_at", "revoked_at")
@@ -67,3 +67,21 @@ class ChannelApiKeyAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ChannelApiKey]) -> None:
         for key in queryset.filter(revoked_at__isnull=True):
             channel_api_key_revoke(key=key, actor=request.user.get_username())
+
+
+@admin.register(WeChatInboxMessage, site=tenant_admin_site)
+class WeChatInboxMessageAdmin(admin.ModelAdmin):
+    """What WeChat pushed, as received: for support staff tracing a message."""
+
+    list_display = ["received_at", "channel", "msg_type", "openid", "customer", "processed_at"]
+    list_filter = ["msg_type", "channel"]
+    search_fields = ["openid", "dedupe_key"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

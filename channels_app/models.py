@@ -50,3 +50,42 @@ class ChannelApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class WeChatInboxMessage(models.Model):
+    """One message or event WeChat pushed to a channel's webhook, stored before any work is done.
+
+    WeChat retries a push it got no answer to within 5 s, three times: ``dedupe_key`` (the
+    MsgId, or sender + time + event for events) makes every retry land on the same row.
+    """
+
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, related_name="wechat_inbox", verbose_name=_("channel")
+    )
+    dedupe_key = models.CharField(_("deduplication key"), max_length=200)
+    # The namespace of ``openid`` when it arrived; the channel's settings may change later.
+    app_id = models.CharField(_("AppID"), max_length=64)
+    openid = models.CharField(_("openid"), max_length=128)
+    msg_type = models.CharField(_("message type"), max_length=20)
+    payload = models.JSONField(_("payload"), default=dict)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("customer"),
+    )
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("WeChat inbox message")
+        verbose_name_plural = _("WeChat inbox messages")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "dedupe_key"], name="wechat_inbox_unique_dedupe_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.msg_type} {self.openid} ({self.dedupe_key})"

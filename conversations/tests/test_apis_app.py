@@ -32,8 +32,9 @@ def test_backend_sends_and_reads_back_since_a_sequence(two_tenants: TwoTenants) 
     assert first.status_code == 201, first.content
     again = client.post("/api/v1/app/messages/", body, content_type="application/json")
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
-    client.post("/api/v1/app/messages/", {**body, "client_msg_id": "m-2", "body": "在吗"},
-                content_type="application/json")
+    client.post(
+        "/api/v1/app/messages/", {**body, "client_msg_id": "m-2", "body": "在吗"}, content_type="application/json"
+    )
     conversation = first.json()["conversation"]
     since = client.get(f"/api/v1/app/conversations/{conversation}/messages/", {"since": 1}).json()
     assert [(m["seq"], m["body"]) for m in since] == [(2, "在吗")]
@@ -41,10 +42,16 @@ def test_backend_sends_and_reads_back_since_a_sequence(two_tenants: TwoTenants) 
 
 def test_the_app_user_token_sends_and_reads_only_its_own_conversation(two_tenants: TwoTenants) -> None:
     _, raw = app_channel(two_tenants.a)
-    token = backend(two_tenants.a, raw).post("/api/v1/app/user-tokens/", {"app_user_id": "u-1"},
-                                              content_type="application/json").json()["token"]
-    other = backend(two_tenants.a, raw).post("/api/v1/app/user-tokens/", {"app_user_id": "u-2"},
-                                              content_type="application/json").json()["token"]
+    token = (
+        backend(two_tenants.a, raw)
+        .post("/api/v1/app/user-tokens/", {"app_user_id": "u-1"}, content_type="application/json")
+        .json()["token"]
+    )
+    other = (
+        backend(two_tenants.a, raw)
+        .post("/api/v1/app/user-tokens/", {"app_user_id": "u-2"}, content_type="application/json")
+        .json()["token"]
+    )
     me = Client(HTTP_HOST=host_of(two_tenants.a), HTTP_AUTHORIZATION=f"AppUser {token}")
     sent = me.post("/api/v1/app/me/messages/", {"body": "我要退款"}, content_type="application/json")
     assert sent.status_code == 201
@@ -79,13 +86,19 @@ def test_bad_messages_are_400_and_nothing_is_written(two_tenants: TwoTenants) ->
 def test_a_conversation_of_tenant_a_is_404_for_tenant_b(two_tenants: TwoTenants) -> None:
     _, raw_a = app_channel(two_tenants.a)
     _, raw_b = app_channel(two_tenants.b)
-    sent = backend(two_tenants.a, raw_a).post(
-        "/api/v1/app/messages/", {"customer": {"app_user_id": "u-1"}, "body": "A 的消息"},
-        content_type="application/json",
-    ).json()
+    sent = (
+        backend(two_tenants.a, raw_a)
+        .post(
+            "/api/v1/app/messages/",
+            {"customer": {"app_user_id": "u-1"}, "body": "A 的消息"},
+            content_type="application/json",
+        )
+        .json()
+    )
     # Give B a conversation too, so ids exist there; A's id must still show nothing of A's.
-    backend(two_tenants.b, raw_b).post("/api/v1/app/messages/", {"customer": {"app_user_id": "x"}, "body": "B"},
-                                        content_type="application/json")
+    backend(two_tenants.b, raw_b).post(
+        "/api/v1/app/messages/", {"customer": {"app_user_id": "x"}, "body": "B"}, content_type="application/json"
+    )
     seen = backend(two_tenants.b, raw_b).get(f"/api/v1/app/conversations/{sent['conversation']}/messages/")
     assert seen.status_code == 404 or all(m["body"] != "A 的消息" for m in seen.json())
     assert backend(two_tenants.b, raw_a).get("/api/v1/app/user-tokens/").status_code == 401
