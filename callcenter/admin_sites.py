@@ -47,5 +47,18 @@ class TenantAdminSite(admin.AdminSite):
         return super().index(request, context)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records kept as they happened (audit trails, inboxes): listed and viewed, never edited here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 platform_admin_site = PlatformAdminSite(name="platform_admin")
 tenant_admin_site = TenantAdminSite(name="admin")

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from callcenter.admin_sites import tenant_admin_site
+from callcenter.admin_sites import ReadOnlyAdmin, tenant_admin_site
 from channels_app.models import Channel, ChannelApiKey, WeChatInboxMessage
 from channels_app.services.keys import channel_api_key_create, channel_api_key_revoke
 
@@ -70,18 +70,9 @@ class ChannelApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(WeChatInboxMessage, site=tenant_admin_site)
-class WeChatInboxMessageAdmin(admin.ModelAdmin):
+class WeChatInboxMessageAdmin(ReadOnlyAdmin):
     """What WeChat pushed, as received: for support staff tracing a message."""
 
     list_display = ["received_at", "channel", "msg_type", "openid", "customer", "processed_at"]
     list_filter = ["msg_type", "channel"]
     search_fields = ["openid", "dedupe_key"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from callcenter.admin_sites import tenant_admin_site
+from callcenter.admin_sites import ReadOnlyAdmin, tenant_admin_site
 from callcenter.core.errors import ServiceError
 from customers.models import (
     ActivityEvent,
@@ -108,19 +108,10 @@ class MergeSuggestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomerMerge, site=tenant_admin_site)
-class CustomerMergeAdmin(admin.ModelAdmin):
+class CustomerMergeAdmin(ReadOnlyAdmin):
     list_display = ["survivor", "merged", "merged_by", "merged_at", "undone_by", "undone_at"]
     exclude = ["moved"]
     actions = ["undo"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description=_("Undo the selected merges"))
     def undo(self, request: HttpRequest, queryset: QuerySet[CustomerMerge]) -> None:
@@ -132,18 +123,9 @@ class CustomerMergeAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomerAudit, site=tenant_admin_site)
-class CustomerAuditAdmin(admin.ModelAdmin):
+class CustomerAuditAdmin(ReadOnlyAdmin):
     list_display = ["at", "actor", "action", "customer"]
     list_filter = ["action"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(ActivityEvent, site=tenant_admin_site)

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from callcenter.admin_sites import platform_admin_site, tenant_admin_site
+from callcenter.admin_sites import ReadOnlyAdmin, platform_admin_site, tenant_admin_site
 from callcenter.core.errors import ServiceError
 from callcenter.core.tenancy import require_tenant
 from tenants.models import (
@@ -149,17 +149,6 @@ class PlatformBurstAdmin(admin.ModelAdmin):
     @admin.action(description=_("Reject selected requests"))
     def reject(self, request: HttpRequest, queryset: QuerySet[BurstSeatRequest]) -> None:
         self._decide(request, queryset, False)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(AuditEvent, site=platform_admin_site)
