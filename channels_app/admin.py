@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from callcenter.admin_sites import ReadOnlyAdmin, tenant_admin_site
+from channels_app.forms import ChannelForm
 from channels_app.models import Channel, ChannelApiKey, WeChatInboxMessage
 from channels_app.services.keys import channel_api_key_create, channel_api_key_revoke
 
@@ -30,6 +31,7 @@ class ChannelApiKeyInline(admin.TabularInline):
 
 @admin.register(Channel, site=tenant_admin_site)
 class ChannelAdmin(admin.ModelAdmin):
+    form = ChannelForm
     list_display = ["name", "kind", "is_active", "created_at"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name"]

@@ -196,3 +196,32 @@ def test_app_user_namespace_defaults_to_one_per_tenant() -> None:
         "brand-2"
     )
     assert channel_app_user_namespace(Channel(kind="app", name="x", config={"app_user_namespace": 7})) == ""
+
+
+def test_channel_secrets_are_masked_in_the_admin_and_kept_on_save(two_tenants: TwoTenants) -> None:
+    import json
+
+    from callcenter.core.testing import tenant_client
+
+    with tenant_context(two_tenants.a):
+        channel = Channel.objects.create(
+            kind="wechat_official",
+            name="公众号",
+            config={"token": "s3cret-token", "app_id": "wx123", "encoding_aes_key": "k" * 43},
+        )
+    client = tenant_client(two_tenants.a, "staff")
+    page = client.get(f"/admin/channels_app/channel/{channel.pk}/change/").content.decode()
+    assert "s3cret-token" not in page and "k" * 43 not in page and "wx123" in page
+    form = {
+        "kind": "wechat_official",
+        "name": "公众号",
+        "is_active": "on",
+        "config": json.dumps({"token": "********", "app_id": "wx999", "encoding_aes_key": "n" * 43}),
+        "api_keys-TOTAL_FORMS": "0",
+        "api_keys-INITIAL_FORMS": "0",
+    }
+    response = client.post(f"/admin/channels_app/channel/{channel.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with tenant_context(two_tenants.a):
+        channel.refresh_from_db()
+    assert channel.config == {"token": "s3cret-token", "app_id": "wx999", "encoding_aes_key": "n" * 43}

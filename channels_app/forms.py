@@ -1,0 +1,36 @@
+"""The channel form of the tenant admin: secrets in ``config`` are never shown back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext as _
+
+from channels_app.models import Channel
+
+SECRET_KEYS = frozenset({"token", "encoding_aes_key", "app_secret", "webhook_secret"})
+MASK = "********"
+
+
+def masked(config: dict[str, Any]) -> dict[str, Any]:
+    return {key: (MASK if key in SECRET_KEYS and value else value) for key, value in config.items()}
+
+
+class ChannelForm(forms.ModelForm):
+    class Meta:
+        model = Channel
+        fields = ["kind", "name", "is_active", "config"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and isinstance(self.instance.config, dict):
+            self.initial["config"] = masked(self.instance.config)
+
+    def clean_config(self) -> dict[str, Any]:
+        config = self.cleaned_data.get("config") or {}
+        if not isinstance(config, dict):
+            raise forms.ValidationError(_("Enter a JSON object."))
+        stored = self.instance.config if self.instance.pk and isinstance(self.instance.config, dict) else {}
+        # A secret left as the mask keeps its stored value; a new value replaces it.
+        return {key: (stored.get(key, "") if value == MASK else value) for key, value in config.items()}
