@@ -7,7 +7,6 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from callcenter.core.errors import NotFoundError
 from conversations.models import Conversation, Message
 from customers.models import Customer
 from customers.selectors import TimelineEntry
@@ -17,13 +16,6 @@ MAX_PAGE = 500
 
 def conversation_count() -> int:
     return Conversation.objects.count()
-
-
-def conversation_get(conversation_id: int) -> Conversation:
-    found = Conversation.objects.select_related("customer", "last_channel").filter(pk=conversation_id).first()
-    if found is None:
-        raise NotFoundError("No such conversation.")
-    return found
 
 
 def messages_since(conversation: Conversation, since_seq: int = 0, limit: int = 200) -> QuerySet[Message]:

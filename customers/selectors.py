@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 
 from callcenter.core.errors import NotFoundError
 from customers.domain.phones import InvalidPhoneNumber, normalize_phone
-from customers.models import ActivityEvent, ChannelIdentity, Customer, CustomerMerge, MergeSuggestion, Order
+from customers.models import ActivityEvent, ChannelIdentity, Customer, Order
 
 
 def customer_get(customer_id: int) -> Customer:
@@ -35,14 +35,6 @@ def customer_search(query: str, limit: int = 50) -> QuerySet[Customer]:
         pass
     by_identity = ChannelIdentity.objects.filter(external_id=text).values("customer_id")
     return customers.filter(condition | Q(pk__in=by_identity)).distinct()[:limit]
-
-
-def suggestion_list_open() -> QuerySet[MergeSuggestion]:
-    return MergeSuggestion.objects.filter(status="open").select_related("customer", "candidate")
-
-
-def merge_list_for(customer: Customer) -> QuerySet[CustomerMerge]:
-    return CustomerMerge.objects.filter(Q(survivor=customer) | Q(merged=customer))
 
 
 @dataclass(frozen=True)

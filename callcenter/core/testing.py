@@ -3,8 +3,6 @@ and the two-tenant isolation checks every app runs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,9 +117,3 @@ def assert_cross_tenant_404(pair: TwoTenants, path_of_a_object: str, *, method: 
         assert response["Location"] == "/admin/", f"{path_of_a_object} on B redirected to {response['Location']}"
         return
     assert response.status_code == 404, f"{path_of_a_object} on B answered {response.status_code}"
-
-
-@contextmanager
-def in_schema(tenant: Tenant) -> Iterator[None]:
-    with tenant_context(tenant):
-        yield

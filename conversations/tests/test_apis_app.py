@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.test import Client
 from django_tenants.utils import tenant_context
 
 from callcenter.core.testing import TwoTenants, host_of
-from channels_app.models import Channel
-from channels_app.services.keys import channel_api_key_create
+from channels_app.testing import app_channel_with_key, backend_client
 from conversations.models import Conversation, Message
 
 
-def app_channel(tenant: Any) -> tuple[Channel, str]:
-    with tenant_context(tenant):
-        channel = Channel.objects.create(kind="app", name="商城 APP")
-        _key, raw = channel_api_key_create(channel=channel, name="backend")
-    return channel, raw
-
-
-def backend(tenant: Any, raw: str) -> Client:
-    return Client(HTTP_HOST=host_of(tenant), HTTP_AUTHORIZATION=f"Bearer {raw}")
-
-
 def test_backend_sends_and_reads_back_since_a_sequence(two_tenants: TwoTenants) -> None:
-    _, raw = app_channel(two_tenants.a)
-    client = backend(two_tenants.a, raw)
+    _, raw = app_channel_with_key(two_tenants.a)
+    client = backend_client(two_tenants.a, raw)
     body = {"customer": {"app_user_id": "u-1", "name": "周先生"}, "body": "快递到哪了？", "client_msg_id": "m-1"}
     first = client.post("/api/v1/app/messages/", body, content_type="application/json")
     assert first.status_code == 201, first.content
@@ -41,14 +27,14 @@ def test_backend_sends_and_reads_back_since_a_sequence(two_tenants: TwoTenants) 
 
 
 def test_the_app_user_token_sends_and_reads_only_its_own_conversation(two_tenants: TwoTenants) -> None:
-    _, raw = app_channel(two_tenants.a)
+    _, raw = app_channel_with_key(two_tenants.a)
     token = (
-        backend(two_tenants.a, raw)
+        backend_client(two_tenants.a, raw)
         .post("/api/v1/app/user-tokens/", {"app_user_id": "u-1"}, content_type="application/json")
         .json()["token"]
     )
     other = (
-        backend(two_tenants.a, raw)
+        backend_client(two_tenants.a, raw)
         .post("/api/v1/app/user-tokens/", {"app_user_id": "u-2"}, content_type="application/json")
         .json()["token"]
     )
@@ -66,8 +52,8 @@ def test_the_app_user_token_sends_and_reads_only_its_own_conversation(two_tenant
 
 
 def test_bad_messages_are_400_and_nothing_is_written(two_tenants: TwoTenants) -> None:
-    _, raw = app_channel(two_tenants.a)
-    client = backend(two_tenants.a, raw)
+    _, raw = app_channel_with_key(two_tenants.a)
+    client = backend_client(two_tenants.a, raw)
     customer = {"app_user_id": "u-1"}
     for bad in (
         {"customer": customer, "body": "x" * 4001},
@@ -84,10 +70,10 @@ def test_bad_messages_are_400_and_nothing_is_written(two_tenants: TwoTenants) ->
 
 
 def test_a_conversation_of_tenant_a_is_404_for_tenant_b(two_tenants: TwoTenants) -> None:
-    _, raw_a = app_channel(two_tenants.a)
-    _, raw_b = app_channel(two_tenants.b)
+    _, raw_a = app_channel_with_key(two_tenants.a)
+    _, raw_b = app_channel_with_key(two_tenants.b)
     sent = (
-        backend(two_tenants.a, raw_a)
+        backend_client(two_tenants.a, raw_a)
         .post(
             "/api/v1/app/messages/",
             {"customer": {"app_user_id": "u-1"}, "body": "A 的消息"},
@@ -96,9 +82,9 @@ def test_a_conversation_of_tenant_a_is_404_for_tenant_b(two_tenants: TwoTenants)
         .json()
     )
     # Give B a conversation too, so ids exist there; A's id must still show nothing of A's.
-    backend(two_tenants.b, raw_b).post(
+    backend_client(two_tenants.b, raw_b).post(
         "/api/v1/app/messages/", {"customer": {"app_user_id": "x"}, "body": "B"}, content_type="application/json"
     )
-    seen = backend(two_tenants.b, raw_b).get(f"/api/v1/app/conversations/{sent['conversation']}/messages/")
+    seen = backend_client(two_tenants.b, raw_b).get(f"/api/v1/app/conversations/{sent['conversation']}/messages/")
     assert seen.status_code == 404 or all(m["body"] != "A 的消息" for m in seen.json())
-    assert backend(two_tenants.b, raw_a).get("/api/v1/app/user-tokens/").status_code == 401
+    assert backend_client(two_tenants.b, raw_a).get("/api/v1/app/user-tokens/").status_code == 401

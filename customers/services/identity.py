@@ -128,9 +128,11 @@ def _weak_suggestions(customer: Customer, phone: str, name: str) -> list[MergeSu
             .values_list("pk", flat=True)[:20]
         ):
             others.setdefault(cid, "same_name")
+    # A phone identity may still point at a merged profile: suggest only live ones.
+    live = set(Customer.objects.filter(pk__in=list(others), merged_into__isnull=True).values_list("pk", flat=True))
     made = []
     for cid, reason in others.items():
-        if Customer.objects.filter(pk=cid, merged_into__isnull=False).exists():
+        if cid not in live:
             continue
         suggestion, created = MergeSuggestion.objects.get_or_create(
             customer=customer, candidate_id=cid, status="open", defaults={"reason": reason}

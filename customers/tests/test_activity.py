@@ -10,9 +10,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from callcenter.core.testing import TwoTenants, host_of, make_tenant
-from channels_app.models import Channel, ChannelKind
-from channels_app.services.keys import channel_api_key_create
+from callcenter.core.testing import TwoTenants, make_tenant
+from channels_app.testing import app_client
 from customers.models import ActivityEvent, ChannelIdentity, Customer
 from customers.services.activity import MAX_DATA_BYTES, activity_record_bulk
 from customers.services.orders import MAX_BATCH
@@ -31,13 +30,6 @@ def event(event_id: str = "ev-1", **fields: Any) -> dict[str, Any]:
     }
     item.update(fields)
     return item
-
-
-def app_client(tenant: Tenant) -> Client:
-    with tenant_context(tenant):
-        channel = Channel.objects.create(kind=ChannelKind.APP, name="官方 APP")
-        _, raw = channel_api_key_create(channel=channel, name="backend")
-    return Client(HTTP_HOST=host_of(tenant), HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 
 def record(client: Client, items: Any) -> Any:

@@ -13,8 +13,7 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from callcenter.core.testing import TwoTenants, host_of, make_tenant
-from channels_app.models import Channel, ChannelKind
-from channels_app.services.keys import channel_api_key_create
+from channels_app.testing import app_client
 from customers.models import ChannelIdentity, Customer, Order
 from customers.services.orders import MAX_BATCH, orders_sync
 from tenants.models import Tenant
@@ -45,13 +44,6 @@ def order(order_no: str = "SO-1001", *, updated: str = "2026-11-24T10:00:00+08:0
     }
     item.update(fields)
     return item
-
-
-def app_client(tenant: Tenant) -> Client:
-    with tenant_context(tenant):
-        channel = Channel.objects.create(kind=ChannelKind.APP, name="官方 APP")
-        _, raw = channel_api_key_create(channel=channel, name="backend")
-    return Client(HTTP_HOST=host_of(tenant), HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 
 def sync(client: Client, items: Any) -> Any:
