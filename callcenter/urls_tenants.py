@@ -19,5 +19,6 @@ urlpatterns = [
     path("api/v1/app/", include("customers.urls_app")),
     path("api/v1/app/", include("conversations.urls_app")),
     path("api/v1/customers/", include("customers.urls")),
+    path("api/v1/conversations/", include("conversations.urls")),
     path("channels/", include("channels_app.urls")),
 ]

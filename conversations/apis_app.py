@@ -91,7 +91,7 @@ def _send(channel: Channel, namespace: str, data: dict[str, Any], who: dict[str,
     )
 
 
-def _since_params(request: Request) -> tuple[int, int]:
+def since_params(request: Request) -> tuple[int, int]:
     try:
         since = int(request.query_params.get("since", 0))
         limit = int(request.query_params.get("limit", 200))
@@ -137,7 +137,7 @@ class BackendConversationMessagesApi(BackendApiView):
         conversation = Conversation.objects.filter(pk=conversation_id).first()
         if conversation is None:
             raise NotFound(_("No such conversation."))
-        since, limit = _since_params(request)
+        since, limit = since_params(request)
         return Response([message_payload(m) for m in messages_since(conversation, since, limit)])
 
 
@@ -211,5 +211,5 @@ class MyMessagesApi(APIView):
         conversation = mine.filter(status=ConversationStatus.OPEN).first() or mine.order_by("-opened_at").first()
         if conversation is None:
             return Response([])
-        since, limit = _since_params(request)
+        since, limit = since_params(request)
         return Response([message_payload(m) for m in messages_since(conversation, since, limit)])

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from callcenter.core.domain_events import emit_on_commit
-from callcenter.core.realtime import publish_on_commit
+from callcenter.core.realtime import apublish, publish_on_commit
 from callcenter.core.tenancy import group_name, require_tenant
 from channels_app.models import Channel
 from conversations.models import Conversation, Message
 from customers.models import Customer
 
 CONTACT_CREATED = "conversations.contact_created"
+# An agent's message was stored; the adapter of its channel delivers it (WeChat API, APP webhook).
+MESSAGE_OUTBOUND = "conversations.message_outbound"
 
 
 def conversation_group(tenant_id: int, conversation_id: int) -> str:
@@ -64,4 +66,37 @@ def conversation_resolved(conversation: Conversation, actor: Any) -> None:
     tenant = require_tenant()
     publish_on_commit(
         conversation_group(tenant.pk, conversation.pk), "conversation.resolved", {"conversation": conversation.pk}
+    )
+
+
+def message_outbound(message: Message, channel: Channel) -> None:
+    tenant = require_tenant()
+    emit_on_commit(
+        MESSAGE_OUTBOUND,
+        {
+            "tenant_id": tenant.pk,
+            "schema": tenant.schema_name,
+            "message": message.pk,
+            "conversation": message.conversation_id,
+            "channel_id": channel.pk,
+            "channel_kind": channel.kind,
+        },
+    )
+
+
+def messages_read(conversation: Conversation, direction: str, up_to_seq: int) -> None:
+    tenant = require_tenant()
+    publish_on_commit(
+        conversation_group(tenant.pk, conversation.pk),
+        "message.read",
+        {"conversation": conversation.pk, "direction": direction, "up_to_seq": up_to_seq},
+    )
+
+
+async def typing(tenant_id: int, conversation_id: int, sender_type: str, is_typing: bool) -> None:
+    """Typing is not stored: it goes straight to the conversation's sockets."""
+    await apublish(
+        conversation_group(tenant_id, conversation_id),
+        "typing",
+        {"conversation": conversation_id, "sender_type": sender_type, "is_typing": is_typing},
     )

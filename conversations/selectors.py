@@ -5,13 +5,30 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.utils.translation import gettext as _
 
+from callcenter.core.errors import NotFoundError
 from conversations.models import Conversation, Message
 from customers.models import Customer
 from customers.selectors import TimelineEntry
 
 MAX_PAGE = 500
+
+
+def conversation_get(conversation_id: int) -> Conversation:
+    found = Conversation.objects.select_related("customer", "last_channel").filter(pk=conversation_id).first()
+    if found is None:
+        raise NotFoundError(_("No such conversation."))
+    return found
+
+
+def conversation_list(*, status: str = "", limit: int = 50) -> QuerySet[Conversation]:
+    """Conversations with the latest message first (open ones first when no status is asked for)."""
+    rows = Conversation.objects.select_related("customer", "customer__tier", "last_channel")
+    if status:
+        rows = rows.filter(status=status)
+    return rows.order_by("status", F("last_message_at").desc(nulls_last=True), "-pk")[: max(1, min(limit, 200))]
 
 
 def conversation_count() -> int:

@@ -155,6 +155,55 @@ def inbound_message_receive(
     return Received(message, created)
 
 
+def agent_reply(
+    *,
+    conversation: Conversation,
+    user: Any,
+    kind: str = MessageKind.TEXT,
+    body: object = "",
+    attachments: Sequence[dict[str, Any]] = (),
+    client_msg_id: str = "",
+) -> Received:
+    """An agent's message to the customer, sent back on the channel the customer last wrote from.
+
+    The adapters of that channel (WeChat customer-service API, the APP's webhook) hear about it
+    through the ``conversations.message_outbound`` domain event once it is committed.
+    """
+    _validate(kind, body, attachments, client_msg_id)
+    with transaction.atomic():
+        channel = Channel.objects.get(pk=conversation.last_channel_id)
+        message, created = message_append(
+            conversation=conversation,
+            channel=channel,
+            direction=Direction.OUTBOUND,
+            sender_type=SenderType.AGENT,
+            kind=kind,
+            body=body,
+            attachments=attachments,
+            client_msg_id=client_msg_id,
+            sender_user=user,
+        )
+        if created:
+            events.message_outbound(message, channel)
+    return Received(message, created)
+
+
+def messages_mark_read(*, conversation: Conversation, direction: str, up_to_seq: int) -> int:
+    """The reader has seen every ``direction`` message up to ``up_to_seq``: mark them delivered and read."""
+    if direction not in Direction.values:
+        raise ValidationError({"direction": [_("Unknown direction.")]})
+    now = timezone.now()
+    with transaction.atomic():
+        unread = Message.objects.filter(
+            conversation=conversation, direction=direction, seq__lte=up_to_seq, read_at__isnull=True
+        )
+        Message.objects.filter(pk__in=unread.filter(delivered_at__isnull=True).values("pk")).update(delivered_at=now)
+        count = unread.update(read_at=now)
+        if count:
+            events.messages_read(conversation, direction, up_to_seq)
+    return count
+
+
 def conversation_resolve(*, conversation: Conversation, actor: Any) -> Conversation:
     with transaction.atomic():
         locked = Conversation.objects.select_for_update().get(pk=conversation.pk)

@@ -9,21 +9,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents.selectors import is_agent
+from agents.permissions import IsStaffOrAgent
 from callcenter.core.errors import NotFoundError
 from customers.models import Customer
 from customers.selectors import customer_get, customer_search, customer_timeline
-
-
-class IsStaffOrAgent(BasePermission):
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and (user.is_staff or is_agent(user)))
 
 
 class CustomerSerializer(serializers.ModelSerializer):

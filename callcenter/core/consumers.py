@@ -79,6 +79,9 @@ class TenantConsumer(AsyncWebsocketConsumer):
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content, ensure_ascii=False))
 
+    async def send_error(self, code: str, detail: str) -> None:
+        await self.send_json({"type": "error", "code": code, "detail": detail})
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
         if size > settings.WEBSOCKET_MAX_FRAME_BYTES:
@@ -93,15 +96,13 @@ class TenantConsumer(AsyncWebsocketConsumer):
         try:
             frame = json.loads(text_data or "")
         except ValueError:
-            await self.send_json(
-                {"type": "error", "code": "bad_json", "detail": gettext("Frames must be JSON objects.")}
-            )
+            await self.send_error("bad_json", gettext("Frames must be JSON objects."))
             return
         frame_type = frame.get("type") if isinstance(frame, dict) else None
         method_name = self.handlers.get(frame_type) if isinstance(frame_type, str) else None
         if method_name is None:
             log.info("ws.unknown_frame_type", frame_type=str(frame_type)[:40])
-            await self.send_json({"type": "error", "code": "unknown_type", "detail": gettext("Unknown frame type.")})
+            await self.send_error("unknown_type", gettext("Unknown frame type."))
             return
         await getattr(self, method_name)(frame)
 

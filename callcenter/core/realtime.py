@@ -15,12 +15,27 @@ log = structlog.get_logger(__name__)
 FORWARD_TYPE = "realtime.event"
 
 
+def _envelope(event: str, payload: dict[str, Any]) -> dict[str, Any]:
+    return {"type": FORWARD_TYPE, "event": event, "payload": payload}
+
+
+async def apublish(group: str, event: str, payload: dict[str, Any]) -> None:
+    """``publish`` for async code (consumers) with nothing stored: typing indicators and the like."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        await layer.group_send(group, _envelope(event, payload))
+    except Exception:
+        log.warning("realtime.publish_failed", group=group, event_name=event, exc_info=True)
+
+
 def publish(group: str, event: str, payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, {"type": FORWARD_TYPE, "event": event, "payload": payload})
+        async_to_sync(layer.group_send)(group, _envelope(event, payload))
     except Exception:  # the socket is a hint; the database already holds the truth
         log.warning("realtime.publish_failed", group=group, event_name=event, exc_info=True)
 

@@ -138,3 +138,43 @@ async def test_a_users_sockets_share_one_frame_budget(two_tenants: TwoTenants, s
     assert (await other.receive_json_from())["type"] == "pong"
     await other.disconnect()
     await first.disconnect()
+
+
+async def test_an_agent_follows_a_conversation_and_sees_its_messages(two_tenants: TwoTenants) -> None:
+    from channels_app.testing import app_channel_with_key, backend_client
+
+    _, raw = await sync_to_async(app_channel_with_key)(two_tenants.a)
+    backend = backend_client(two_tenants.a, raw)
+
+    def customer_writes(body: str) -> int:
+        sent = backend.post(
+            "/api/v1/app/messages/", {"customer": {"app_user_id": "u-1"}, "body": body}, content_type="application/json"
+        )
+        return int(sent.json()["conversation"])
+
+    conversation = await sync_to_async(customer_writes)("第一条")
+    agent = await sync_to_async(tenant_client)(two_tenants.a, "agent")
+    comm = ws_communicator(two_tenants.a, client=agent)
+    assert (await comm.connect())[0]
+    await comm.receive_json_from()  # hello
+    await comm.send_json_to({"type": "conversation.subscribe", "conversation": conversation})
+    assert await comm.receive_json_from() == {
+        "type": "subscribed",
+        "payload": {"conversation": conversation, "last_seq": 1},
+    }
+    await sync_to_async(customer_writes)("第二条")
+    event = await comm.receive_json_from(timeout=5)
+    assert event["type"] == "message.created" and event["payload"]["body"] == "第二条"
+    assert event["payload"]["seq"] == 2
+    # Unknown ids, ids as strings, and ids that only exist in another tenant are refused alike.
+    for bad in (conversation + 1000, str(conversation), None):
+        await comm.send_json_to({"type": "conversation.subscribe", "conversation": bad})
+        assert (await comm.receive_json_from())["type"] == "error"
+    await comm.disconnect()
+    client_b = await sync_to_async(tenant_client)(two_tenants.b, "agent")
+    comm_b = ws_communicator(two_tenants.b, client=client_b)
+    assert (await comm_b.connect())[0]
+    await comm_b.receive_json_from()
+    await comm_b.send_json_to({"type": "conversation.subscribe", "conversation": conversation})
+    assert (await comm_b.receive_json_from())["code"] == "not_found"
+    await comm_b.disconnect()
