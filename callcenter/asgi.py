@@ -15,6 +15,8 @@ from channels_app.routing import websocket_urlpatterns  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_http,
-        "websocket": TenantWebsocketMiddleware(URLRouter(websocket_urlpatterns)),
+        "websocket": TenantWebsocketMiddleware(
+            URLRouter(websocket_urlpatterns), token_auth_paths=("/ws/widget/", "/ws/app/")
+        ),
     }
 )

@@ -89,3 +89,54 @@ class WeChatInboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.msg_type} {self.openid} ({self.dedupe_key})"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("waiting to be sent")
+    DELIVERED = "delivered", _("delivered")
+    FAILED = "failed", _("failed")
+
+
+class OutboundDelivery(models.Model):
+    """Something that must reach a channel's far end (a WeChat user, the shop's webhook): an outbox row.
+
+    It is written in the same transaction as the message it carries, then sent by a task with
+    retries and backoff; a periodic sweep picks up rows whose task was lost. ``dedupe_key`` keeps
+    one row per message and channel however often the enqueue runs, and the far end gets it as
+    a delivery id so it can drop repeats too.
+    """
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("channel"))
+    message = models.ForeignKey(
+        "conversations.Message",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("message"),
+    )
+    event = models.CharField(_("event"), max_length=40)
+    payload = models.JSONField(_("payload"), default=dict)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=120)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("outbound delivery")
+        verbose_name_plural = _("outbound deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "dedupe_key"], name="outbound_delivery_unique_dedupe_key"),
+        ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"), name="outbound_delivery_due")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.channel_id} ({self.status})"

@@ -60,8 +60,16 @@ class _SessionRequest:
         self.session = session
 
 
-def resolve(host_header: str, origin: str, session_key: str | None) -> ResolvedConnection | None:
-    """Runs in a worker thread: every query here is made in the right schema."""
+def resolve(
+    host_header: str, origin: str, session_key: str | None, *, token_auth: bool = False
+) -> ResolvedConnection | None:
+    """Runs in a worker thread: every query here is made in the right schema.
+
+    ``token_auth`` sockets (the web widget, the APP) never use the session cookie: the client
+    proves who it is with a signed token in its first frame. The origin check exists to stop
+    other sites riding on a browser's cookies, so for these sockets it moves to the consumer,
+    which knows the channel and its registered sites (a native APP sends no Origin at all).
+    """
     from tenants.selectors import tenant_get_by_host, tenant_registered_origins
 
     tenant = tenant_get_by_host(_hostname(host_header))
@@ -71,6 +79,8 @@ def resolve(host_header: str, origin: str, session_key: str | None) -> ResolvedC
     if tenant.status != "active":
         log.warning("ws.refused_inactive_tenant", tenant=tenant.schema_name, status=tenant.status)
         return None
+    if token_auth:
+        return ResolvedConnection(tenant=tenant, user=AnonymousUser(), session_key=None)
     if not origin_allowed(origin, host_header, tenant_registered_origins(tenant)):
         log.warning("ws.refused_origin", tenant=tenant.schema_name, origin=origin)
         return None
@@ -85,8 +95,9 @@ def resolve(host_header: str, origin: str, session_key: str | None) -> ResolvedC
 
 
 class TenantWebsocketMiddleware:
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, *, token_auth_paths: tuple[str, ...] = ()) -> None:
         self.inner = inner
+        self.token_auth_paths = token_auth_paths
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         if scope["type"] != "websocket":
@@ -99,10 +110,12 @@ class TenantWebsocketMiddleware:
             cookies = SimpleCookie()
         morsel = cookies.get(settings.SESSION_COOKIE_NAME)
         session_key = morsel.value if morsel else None
+        origin = headers.get("origin", "")
+        token_auth = scope.get("path", "") in self.token_auth_paths
         resolved = await database_sync_to_async(resolve)(
-            headers.get("host", ""), headers.get("origin", ""), session_key
+            headers.get("host", ""), origin, None if token_auth else session_key, token_auth=token_auth
         )
         if resolved is None:
             return await WebsocketDenier()(scope, receive, send)
-        scope = dict(scope, tenant=resolved.tenant, user=resolved.user, session_key=resolved.session_key)
+        scope = dict(scope, tenant=resolved.tenant, user=resolved.user, session_key=resolved.session_key, origin=origin)
         return await self.inner(scope, receive, send)

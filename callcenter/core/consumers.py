@@ -7,6 +7,7 @@ clients are never looked up as attributes.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -100,11 +101,19 @@ class TenantConsumer(AsyncWebsocketConsumer):
             return
         frame_type = frame.get("type") if isinstance(frame, dict) else None
         method_name = self.handlers.get(frame_type) if isinstance(frame_type, str) else None
-        if method_name is None:
+        if method_name is None or not isinstance(frame_type, str):
             log.info("ws.unknown_frame_type", frame_type=str(frame_type)[:40])
             await self.send_error("unknown_type", gettext("Unknown frame type."))
             return
+        await self.dispatch_frame(frame_type, method_name, frame)
+
+    async def dispatch_frame(self, frame_type: str, method_name: str, frame: dict[str, Any]) -> None:
         await getattr(self, method_name)(frame)
+
+    def rate_keys(self) -> list[tuple[str, str, int]]:
+        """(scope, key, limit per 10 s) of the shared counters this socket's frames count against."""
+        user_id = getattr(self.user, "pk", None) or "anon"
+        return [("ws-user", tenant_key(self.tenant.pk, user_id), settings.WEBSOCKET_MAX_FRAMES_PER_USER_PER_10S)]
 
     def _within_rate(self) -> bool:
         now = time.monotonic()
@@ -115,13 +124,10 @@ class TenantConsumer(AsyncWebsocketConsumer):
 
     def _within_shared_rate(self) -> bool:
         """Caps across all of a user's sockets, and across the whole tenant, counted in Redis."""
-        user_id = getattr(self.user, "pk", None) or "anon"
+        for scope, key, limit in self.rate_keys():
+            if not within_rate(scope, key, limit=limit, window_s=10):
+                return False
         return within_rate(
-            "ws-user",
-            tenant_key(self.tenant.pk, user_id),
-            limit=settings.WEBSOCKET_MAX_FRAMES_PER_USER_PER_10S,
-            window_s=10,
-        ) and within_rate(
             "ws-tenant",
             tenant_key(self.tenant.pk),
             limit=settings.WEBSOCKET_MAX_FRAMES_PER_TENANT_PER_10S,
@@ -135,3 +141,81 @@ class TenantConsumer(AsyncWebsocketConsumer):
     async def realtime_event(self, message: dict[str, Any]) -> None:
         """Forward an event published with callcenter.core.realtime to the client."""
         await self.send_json({"type": message["event"], "payload": message["payload"]})
+
+
+class TokenAuthConsumer(TenantConsumer):
+    """A socket whose client proves who it is with a signed token in its first frame, not a cookie.
+
+    The web widget and the APP use it. The middleware loads no session for these paths and
+    leaves the Origin check to ``origin_allowed``: the consumer knows the channel and the sites
+    registered for it. Until ``authenticate`` accepts the first frame (``auth_frame_type``),
+    every other frame closes the socket with 4401, and so does silence for ``AUTH_TIMEOUT_S``.
+    """
+
+    require_login = False
+    auth_frame_type: ClassVar[str] = "hello"
+    AUTH_TIMEOUT_S: ClassVar[float] = 10.0
+    authenticated: bool = False
+
+    async def authorize(self) -> bool:
+        if not await self.origin_allowed(self.scope.get("origin", "")):
+            log.warning("ws.refused_origin", path=self.scope.get("path"), origin=self.scope.get("origin", "")[:200])
+            return False
+        return True
+
+    async def origin_allowed(self, origin: str) -> bool:
+        raise NotImplementedError
+
+    async def on_connected(self) -> None:
+        self._auth_deadline = asyncio.get_running_loop().call_later(
+            self.AUTH_TIMEOUT_S, lambda: asyncio.ensure_future(self._close_unauthenticated())
+        )
+
+    async def _close_unauthenticated(self) -> None:
+        if not self.authenticated:
+            log.info("ws.auth_timeout", path=self.scope.get("path"))
+            await self.close(code=4401)
+
+    async def disconnect(self, code: int) -> None:
+        deadline = getattr(self, "_auth_deadline", None)
+        if deadline is not None:
+            deadline.cancel()
+        await super().disconnect(code)
+
+    async def dispatch_frame(self, frame_type: str, method_name: str, frame: dict[str, Any]) -> None:
+        if frame_type == self.auth_frame_type:
+            if self.authenticated:
+                await self.send_error("already_authenticated", gettext("This socket is already signed in."))
+                return
+            if not await self.authenticate(frame):
+                log.warning("ws.bad_token", path=self.scope.get("path"))
+                await self.close(code=4401)
+                return
+            self.authenticated = True
+            self._auth_deadline.cancel()
+        elif not self.authenticated:
+            await self.close(code=4401)
+            return
+        await super().dispatch_frame(frame_type, method_name, frame)
+
+    async def authenticate(self, frame: dict[str, Any]) -> bool:
+        """Check the first frame's token; keep what it proves on ``self``. False closes with 4401."""
+        raise NotImplementedError
+
+    def client_ip(self) -> str:
+        client = self.scope.get("client") or ("", 0)
+        return str(client[0])
+
+    def rate_keys(self) -> list[tuple[str, str, int]]:
+        """One visitor's sockets share a budget once known; before that, and always, so does one address."""
+        keys = [("ws-ip", tenant_key(self.tenant.pk, self.client_ip()), settings.WEBSOCKET_MAX_FRAMES_PER_IP_PER_10S)]
+        principal = self.principal_key()
+        if principal:
+            keys.append(
+                ("ws-principal", tenant_key(self.tenant.pk, principal), settings.WEBSOCKET_MAX_FRAMES_PER_USER_PER_10S)
+            )
+        return keys
+
+    def principal_key(self) -> str:
+        """Who the token said this is (e.g. ``visitor:<id>``); empty before authentication."""
+        return ""

@@ -206,7 +206,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Queues by workload (docs/architecture.md); a worker started by `make run` consumes them all.
 TASK_QUEUES = ["default", "realtime", "routing", "asr", "nlp", "storage", "provisioning"]
-CELERY_TASK_ROUTES = {"tenants.tasks.provision_signup": {"queue": "provisioning"}}
+CELERY_TASK_ROUTES = {
+    "tenants.tasks.provision_signup": {"queue": "provisioning"},
+    "channels_app.tasks.deliver_outbound": {"queue": "realtime"},
+    "channels_app.tasks.process_wechat_message": {"queue": "realtime"},
+}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
     "expire-burst-seats": {
@@ -217,6 +221,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "callcenter.core.tasks.dispatch_to_tenants",
         "schedule": timedelta(minutes=5),
         "kwargs": {"task_name": "agents.tasks.release_idle_seats"},
+    },
+    "per-tenant-sweep-outbox": {
+        "task": "callcenter.core.tasks.dispatch_to_tenants",
+        "schedule": timedelta(minutes=1),
+        "kwargs": {"task_name": "channels_app.tasks.sweep_outbox"},
     },
     "refresh-tenant-usage": {
         "task": "callcenter.core.tasks.dispatch_to_tenants",
@@ -239,4 +248,6 @@ X_FRAME_OPTIONS = "DENY"
 WEBSOCKET_MAX_FRAME_BYTES = env_int("WEBSOCKET_MAX_FRAME_BYTES", 64 * 1024)
 WEBSOCKET_MAX_FRAMES_PER_10S = env_int("WEBSOCKET_MAX_FRAMES_PER_10S", 50)  # one connection
 WEBSOCKET_MAX_FRAMES_PER_USER_PER_10S = env_int("WEBSOCKET_MAX_FRAMES_PER_USER_PER_10S", 150)  # all of a user's
+# Widget and APP sockets from one address (an office behind one NAT counts as one).
+WEBSOCKET_MAX_FRAMES_PER_IP_PER_10S = env_int("WEBSOCKET_MAX_FRAMES_PER_IP_PER_10S", 600)
 WEBSOCKET_MAX_FRAMES_PER_TENANT_PER_10S = env_int("WEBSOCKET_MAX_FRAMES_PER_TENANT_PER_10S", 50_000)
