@@ -26,3 +26,17 @@ def backend_client(tenant: Any, raw_key: str) -> Client:
 
 def app_client(tenant: Any) -> Client:
     return backend_client(tenant, app_channel_with_key(tenant)[1])
+
+
+def widget_channel(tenant: Any, *, origins: tuple[str, ...] = ("https://shop.example.cn",), **config: Any) -> Channel:
+    with tenant_context(tenant):
+        return Channel.objects.create(
+            kind=ChannelKind.WEB_WIDGET, name="官网客服", config={"allowed_origins": list(origins), **config}
+        )
+
+
+def visitor_token(tenant: Any, channel: Channel) -> str:
+    from channels_app.adapters.widget.tokens import visitor_token_issue
+
+    with tenant_context(tenant):
+        return visitor_token_issue(channel=channel)[1]

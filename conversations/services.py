@@ -26,6 +26,8 @@ MAX_TEXT_CHARS = 4000
 MAX_ATTACHMENTS = 10
 MAX_CLIENT_ID_CHARS = 64
 TOPIC_MAX_CHARS = 60
+# Web links, our own signed file links, and WeChat media ids waiting to be fetched.
+ATTACHMENT_URL_PREFIXES = ("https://", "http://", "/channels/files/", "wechat-media:")
 
 
 def _clean_text(body: object) -> str:
@@ -45,6 +47,9 @@ def _clean_attachments(attachments: Sequence[dict[str, Any]]) -> list[dict[str, 
     for item in attachments:
         if not isinstance(item, dict) or not isinstance(item.get("url"), str):
             raise ValidationError({"attachments": [_("Each attachment needs a url.")]})
+        if not item["url"].startswith(ATTACHMENT_URL_PREFIXES) or len(item["url"]) > 2000:
+            # Agents' pages turn these into links: a javascript: URL must never get that far.
+            raise ValidationError({"attachments": [_("Attachment links must start with https:// or http://.")]})
         kept: dict[str, Any] = {k: item[k] for k in ("url", "content_type", "size", "name") if k in item}
         cleaned.append(kept)
     return cleaned

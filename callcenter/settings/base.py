@@ -169,6 +169,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Served by WhiteNoise on every host; in development straight from the source folders.
 WHITENOISE_USE_FINDERS = DEBUG
+# Uploaded files (widget attachments) when no object store is configured; never served directly.
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / ".var" / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -183,6 +185,8 @@ REST_FRAMEWORK = {
         "reseller": "600/minute",
         "app": "6000/minute",  # per channel key: a shop backend syncing in bulk
         "app_user": "120/minute",  # per APP user token
+        "widget_visitor": env_str("WIDGET_VISITORS_PER_IP", "30/minute"),  # new widget visitors per address
+        "widget_upload": "30/minute",  # widget uploads per address
     },
     "EXCEPTION_HANDLER": "callcenter.core.errors.api_exception_handler",
 }

@@ -1,6 +1,7 @@
 """The test suite: real PostgreSQL and Redis, a separate Redis database and prefixes."""
 
 import os
+import tempfile
 
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
 os.environ.setdefault("CACHE_KEY_PREFIX", "cc-test")
@@ -12,3 +13,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOG_FORMAT = "console"
 LOG_LEVEL = "WARNING"
 WHITENOISE_USE_FINDERS = True
+# Uploaded test files go to a throwaway folder, not the checkout.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="cc-test-media-")

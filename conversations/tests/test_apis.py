@@ -64,7 +64,13 @@ def test_bad_replies_and_outsiders_write_nothing(two_tenants: TwoTenants) -> Non
     conversation = _customer_writes(two_tenants)
     agent = two_tenants.client("a", "agent")
     path = f"/api/v1/conversations/{conversation}/messages/"
-    for bad in ({"body": "x" * 4001}, {"body": "  "}, {"kind": "sticker", "body": "x"}, {"body": "a\x00b"}):
+    for bad in (
+        {"body": "x" * 4001},
+        {"body": "  "},
+        {"kind": "sticker", "body": "x"},
+        {"body": "a\x00b"},
+        {"body": "see", "attachments": [{"url": "javascript:alert(1)"}]},
+    ):
         assert agent.post(path, bad, content_type="application/json").status_code == 400, bad
     assert agent.get("/api/v1/conversations/", {"status": "closed"}).status_code == 400
     # A signed-in user who is neither an agent nor an admin gets nothing.
