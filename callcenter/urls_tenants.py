@@ -6,6 +6,7 @@ from django.urls import include, path
 from agents import views as agent_views
 from callcenter.admin_sites import tenant_admin_site
 from callcenter.urls_common import common_urls
+from channels_app import views_demo as channel_demo_views
 from tenants import apis_tenant
 
 urlpatterns = [
@@ -21,4 +22,5 @@ urlpatterns = [
     path("api/v1/customers/", include("customers.urls")),
     path("api/v1/conversations/", include("conversations.urls")),
     path("channels/", include("channels_app.urls")),
+    path("shop-demo/", channel_demo_views.shop_demo, name="shop-demo"),
 ]

@@ -23,5 +23,11 @@ def test_seed_demo_makes_a_working_demo_and_is_idempotent(platform: None) -> Non
 
         agents = {p.user.username: sorted(p.skills.values_list("code", flat=True)) for p in AgentProfile.objects.all()}
     assert agents == {"agent1": ["after-sales", "vip"], "agent2": ["after-sales", "logistics"], "agent3": ["pre-sales"]}
+    with tenant_context(demo):
+        from channels_app.models import Channel
+
+        assert list(Channel.objects.values_list("kind", "name")) == [("web_widget", "官网在线客服")]
+    assert "/shop-demo/" in out.getvalue()
+    assert b"data-channel=" in Client(HTTP_HOST="demo.localhost").get("/shop-demo/").content
     client = Client(HTTP_HOST="demo.localhost")
     assert client.post("/accounts/login/", {"username": "agent1", "password": "demo-pass-2026"}).status_code == 302

@@ -39,3 +39,36 @@ def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield page
         context.close()
         browser.close()
+
+
+@pytest.fixture
+def asgi_server(platform: None) -> Iterator[str]:
+    """The whole ASGI application (HTTP and WebSockets) under uvicorn, in a thread of this process.
+
+    Django's live_server speaks WSGI only; pages that open sockets need this. It uses the test
+    database and Redis, so data made by the test is what the browser sees. Yields the port.
+    """
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from callcenter.asgi import application
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start within 10 s")
+        time.sleep(0.05)
+    yield str(port)
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -11,12 +11,20 @@ from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context, tenant_context
 
 from agents.services.agents import agent_ensure
+from channels_app.services.channels import widget_channel_ensure
 from tenants.models import Plan, Reseller, Signup, Tenant
 from tenants.services.platform import platform_ensure
 from tenants.services.provisioning import signup_provision
 from tenants.services.usage import usage_snapshot_take
 
 DEMO_PASSWORD = "demo-pass-2026"
+DEMO_WIDGET = {
+    "greeting": {"zh-hans": "您好，欢迎光临！请问有什么可以帮您？", "en": "Hello and welcome! How can we help?"},
+    "color": "#e4393c",
+    "prechat": "optional",
+    "topics": ["售前咨询", "订单与物流", "退换货"],
+    "allowed_origins": [],
+}
 DEMO_AGENTS = [
     ("agent1", "王小明", ["vip", "after-sales"]),
     ("agent2", "李娜", ["after-sales", "logistics"]),
@@ -48,6 +56,7 @@ class Command(BaseCommand):
             tenant = signup.tenant
         with tenant_context(tenant):
             self._agents()
+            widget_channel_ensure(name="官网在线客服", config=DEMO_WIDGET)
             usage_snapshot_take()
         port = f":{settings.PUBLIC_PORT}"
         self.stdout.write(self.style.SUCCESS("Demo data ready:"))
@@ -59,6 +68,7 @@ class Command(BaseCommand):
             f"  Demo agents        http://demo.{settings.BASE_DOMAIN}{port}/accounts/login/  "
             f"agent1, agent2, agent3 / {DEMO_PASSWORD}"
         )
+        self.stdout.write(f"  Demo shop (widget)  http://demo.{settings.BASE_DOMAIN}{port}/shop-demo/")
         self.stdout.write(
             f"  Reseller console   http://{settings.BASE_DOMAIN}{port}/reseller/  reseller / {DEMO_PASSWORD}"
         )
