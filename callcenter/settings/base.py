@@ -175,6 +175,18 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# An S3-compatible object store for uploads (MinIO, Alibaba OSS, Tencent COS, AWS S3). Files
+# stay private: the application streams them behind its own signed links (docs/channels.md).
+S3_BUCKET = env_str("S3_BUCKET", "")
+if S3_BUCKET:
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {"bucket_name": S3_BUCKET}}
+    AWS_S3_ENDPOINT_URL = env_str("S3_ENDPOINT_URL", "") or None
+    AWS_S3_REGION_NAME = env_str("S3_REGION", "") or None
+    AWS_ACCESS_KEY_ID = env_str("S3_ACCESS_KEY_ID", "") or None
+    AWS_SECRET_ACCESS_KEY = env_str("S3_SECRET_ACCESS_KEY", "") or None
+    AWS_DEFAULT_ACL = None
+    AWS_S3_FILE_OVERWRITE = False
+    AWS_QUERYSTRING_AUTH = True
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -214,6 +226,7 @@ CELERY_TASK_ROUTES = {
     "tenants.tasks.provision_signup": {"queue": "provisioning"},
     "channels_app.tasks.deliver_outbound": {"queue": "realtime"},
     "channels_app.tasks.process_wechat_message": {"queue": "realtime"},
+    "channels_app.tasks.fetch_wechat_media": {"queue": "storage"},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
@@ -238,6 +251,12 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# WeChat's server API (access tokens, customer-service replies, media, OAuth2 code exchange) and
+# the OAuth2 authorize page users are sent to (callcenter/integrations/wechat.py). Tests point
+# both at a local fake server (channels_app/tests/fake_wechat_api.py).
+WECHAT_API_BASE = env_str("WECHAT_API_BASE", "https://api.weixin.qq.com")
+WECHAT_OPEN_BASE = env_str("WECHAT_OPEN_BASE", "https://open.weixin.qq.com")
+
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOG_FORMAT = env_str("LOG_FORMAT", "json")  # "json" for machines, "console" for people
 LOGGING_CONFIG = None  # structlog is configured in callcenter.core.logging
@@ -255,3 +274,11 @@ WEBSOCKET_MAX_FRAMES_PER_USER_PER_10S = env_int("WEBSOCKET_MAX_FRAMES_PER_USER_P
 # Widget and APP sockets from one address (an office behind one NAT counts as one).
 WEBSOCKET_MAX_FRAMES_PER_IP_PER_10S = env_int("WEBSOCKET_MAX_FRAMES_PER_IP_PER_10S", 600)
 WEBSOCKET_MAX_FRAMES_PER_TENANT_PER_10S = env_int("WEBSOCKET_MAX_FRAMES_PER_TENANT_PER_10S", 50_000)
+
+# The APP channel's webhook (channels_app/adapters/app/webhooks.py, docs/channels.md). Off in
+# production: a webhook URL must be https and resolve only to public addresses, so a tenant
+# admin cannot make the server call into its own network (SSRF). test.py and dev.py allow both
+# for receivers on 127.0.0.1; an on-premises install whose shop backend is on a private
+# network may set APP_WEBHOOK_ALLOW_PRIVATE=true.
+APP_WEBHOOK_ALLOW_PRIVATE = env_bool("APP_WEBHOOK_ALLOW_PRIVATE", False)
+APP_WEBHOOK_ALLOW_HTTP = env_bool("APP_WEBHOOK_ALLOW_HTTP", False)  # plain http:// (DEBUG allows it too)
