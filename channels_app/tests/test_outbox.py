@@ -104,3 +104,14 @@ def test_a_real_worker_delivers_and_the_sweep_picks_up_lost_rows(
         assert states == {DeliveryStatus.DELIVERED}
     with tenant_context(two_tenants.b):
         assert not OutboundDelivery.objects.exists()
+
+
+def test_a_delivery_id_of_tenant_a_does_nothing_in_tenant_b(two_tenants: TwoTenants, outcomes: list[str]) -> None:
+    with tenant_context(two_tenants.a):
+        channel = Channel.objects.create(kind=KIND, name="w")
+        row, _ = delivery_enqueue(channel=channel, event="e", payload={}, dedupe_key="m:1")
+    with tenant_context(two_tenants.b):
+        assert delivery_attempt(delivery_id=row.pk) is None
+    with tenant_context(two_tenants.a):
+        untouched = OutboundDelivery.objects.get(pk=row.pk)
+        assert untouched.status == DeliveryStatus.PENDING and untouched.attempts == 0
