@@ -153,7 +153,7 @@ class WidgetConsumer(TokenAuthConsumer):
             await self.send_json({"type": "error", "code": exc.code, "detail": exc.message, "ref": ref})
             return
         await self._follow(received.message.conversation_id)
-        await self.send_json({"type": "message.ack", "payload": await self.db(message_payload, received.message)})
+        await self.send_json({"type": "message.ack", "payload": message_payload(received.message)})
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         if self.conversation_id is not None:
