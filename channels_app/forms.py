@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext as _
 
-from channels_app.models import Channel
+from channels_app.adapters.app.webhooks import webhook_config_errors
+from channels_app.models import Channel, ChannelKind
 
 SECRET_KEYS = frozenset({"token", "encoding_aes_key", "app_secret", "webhook_secret"})
 MASK = "********"
@@ -33,4 +34,9 @@ class ChannelForm(forms.ModelForm):
             raise forms.ValidationError(_("Enter a JSON object."))
         stored = self.instance.config if self.instance.pk and isinstance(self.instance.config, dict) else {}
         # A secret left as the mask keeps its stored value; a new value replaces it.
-        return {key: (stored.get(key, "") if value == MASK else value) for key, value in config.items()}
+        cleaned = {key: (stored.get(key, "") if value == MASK else value) for key, value in config.items()}
+        if self.cleaned_data.get("kind") == ChannelKind.APP:
+            problems = webhook_config_errors(cleaned)
+            if problems:  # the message names the key only: the secret itself is never echoed
+                raise forms.ValidationError([f"{key}: {problem}" for key, problem in problems.items()])
+        return cleaned

@@ -198,6 +198,13 @@ class TokenAuthConsumer(TenantConsumer):
             return
         await super().dispatch_frame(frame_type, method_name, frame)
 
+    async def send_error(self, code: str, detail: str) -> None:
+        if not self.authenticated:  # bad JSON or an unknown type as the first frame: not a client of ours
+            log.warning("ws.bad_first_frame", path=self.scope.get("path"), code=code)
+            await self.close(code=4401)
+            return
+        await super().send_error(code, detail)
+
     async def authenticate(self, frame: dict[str, Any]) -> bool:
         """Check the first frame's token; keep what it proves on ``self``. False closes with 4401."""
         raise NotImplementedError

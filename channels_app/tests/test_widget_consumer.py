@@ -140,6 +140,7 @@ async def test_bad_tokens_close_with_4401_and_write_nothing(two_tenants: TwoTena
         {"type": "hello"},
         {"type": "message.send", "body": "hi"},  # anything before hello
         {"type": "chat.start"},
+        {"type": "on_hello", "token": good},  # an unknown type as the first frame
     ):
         comm = _widget(two_tenants.a, channel_a)
         assert (await comm.connect())[0]

@@ -18,7 +18,7 @@ WECHAT_KINDS = (ChannelKind.WECHAT_OFFICIAL, ChannelKind.WECHAT_MINI_PROGRAM)
 class WeChatConfig:
     """``token`` signs every push; ``aes_key`` (from ``encoding_aes_key``) means safe mode.
 
-    ``app_secret`` is also kept in ``Channel.config``; only replies (not built yet) need it.
+    ``app_secret`` is also kept in ``Channel.config``: replies and OAuth read it (adapters/wechat/tokens.py).
     """
 
     token: str
