@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/burst-requests/", apis_tenant.BurstRequestsApi.as_view(), name="api-burst-requests"),
     path("api/v1/app/", include("customers.urls_app")),
     path("api/v1/app/", include("conversations.urls_app")),
+    path("api/v1/app/", include("channels_app.urls_app")),
     path("api/v1/customers/", include("customers.urls")),
     path("api/v1/conversations/", include("conversations.urls")),
     path("channels/", include("channels_app.urls")),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from callcenter.core.tenancy import current_schema, tenant_key
@@ -74,6 +75,13 @@ class AppUserTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return "AppUser"
+
+
+class IsAppUser(BasePermission):
+    """A request made with a valid APP user token."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return isinstance(request.user, AppUserPrincipal)
 
 
 class AppUserTokenScheme(OpenApiAuthenticationExtension):

@@ -6,7 +6,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
-from channels_app.adapters.widget.uploads import file_link_read
+from channels_app.services.files import file_link_read
 
 INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 

@@ -9,7 +9,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import JSONParser
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -18,7 +17,7 @@ from rest_framework.views import APIView
 from channels_app.authentication import ChannelKeyAuthentication, IsAppChannel, channel_of
 from channels_app.models import Channel
 from channels_app.selectors import channel_app_user_namespace
-from channels_app.user_tokens import AppUserPrincipal, AppUserTokenAuthentication, app_user_token_issue
+from channels_app.user_tokens import AppUserPrincipal, AppUserTokenAuthentication, IsAppUser, app_user_token_issue
 from conversations.events import message_payload
 from conversations.models import Conversation, ConversationStatus, MessageKind
 from conversations.selectors import messages_since
@@ -154,11 +153,6 @@ class UserTokensApi(BackendApiView):
         data.is_valid(raise_exception=True)
         token = app_user_token_issue(channel=self.channel, app_user_id=data.validated_data["app_user_id"])
         return Response({"token": token, "expires_in": TOKEN_MAX_AGE_S}, status=status.HTTP_201_CREATED)
-
-
-class IsAppUser(BasePermission):
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return isinstance(request.user, AppUserPrincipal)
 
 
 class MyMessagesApi(APIView):

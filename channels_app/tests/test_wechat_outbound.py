@@ -362,7 +362,7 @@ def test_stored_images_are_uploaded_and_links_sent_as_text(
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
-    from channels_app.adapters.widget.uploads import StoredUpload
+    from channels_app.services.files import StoredUpload
 
     tenant = two_tenants.a
     conversation = customer_writes(tenant, make_channel(tenant))
@@ -388,7 +388,7 @@ def test_attachments_that_cannot_go_to_wechat_fail_before_anything_is_sent(
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
-    from channels_app.adapters.widget.uploads import StoredUpload
+    from channels_app.services.files import StoredUpload
 
     tenant = two_tenants.a
     conversation = customer_writes(tenant, make_channel(tenant))

@@ -3,8 +3,8 @@
 A voice push only carries a MediaId, which WeChat keeps for 3 days; the message is stored with
 a ``wechat-media:<MediaId>`` attachment, and ``fetch_wechat_media`` (a task queued once the push
 is processed) downloads the audio, saves it under ``t{tenant}/wechat/{channel}/`` in the default
-storage and swaps the reference for a signed file link (``/channels/files/...``, the same links
-widget uploads use). Safe to run twice: the file name is fixed by the MediaId, and only the
+storage and swaps the reference for a signed file link (``/channels/files/...``, made by
+channels_app.services.files). Safe to run twice: the file name is fixed by the MediaId, and only the
 references still in the message are replaced.
 """
 
@@ -59,7 +59,7 @@ def wechat_media_fetch(*, inbox_id: int) -> int:
 
     Raises ``WeChatApiError``: the caller retries when it is ``retryable``.
     """
-    from channels_app.adapters.widget.uploads import StoredUpload
+    from channels_app.services.files import StoredUpload
     from conversations.models import Direction, Message
 
     row = WeChatInboxMessage.objects.select_related("channel").filter(pk=inbox_id).first()

@@ -133,7 +133,7 @@ def _stored_image(url: str) -> tuple[str, str, str] | None:
         return None
     if match.url_name != "channel-file":
         return None
-    from channels_app.adapters.widget.uploads import file_link_read
+    from channels_app.services.files import file_link_read
 
     stored = file_link_read(str(match.kwargs.get("token", "")))  # checks the link names this tenant
     if stored is None:
