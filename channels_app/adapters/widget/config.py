@@ -131,11 +131,6 @@ def widget_channel_get(channel_id: object) -> Channel | None:
 
 def widget_origin_allowed(channel: Channel, origin: str, host_header: str) -> bool:
     """The tenant's own host, or one of the sites registered for this widget. Nothing else."""
-    if not origin or origin == "null":
-        return False
-    parts = urlsplit(origin)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return False
-    if parts.netloc.lower() == host_header.strip().lower():
-        return True
-    return normalize_origin(origin) in widget_config_of(channel).allowed_origins
+    from callcenter.core.asgi import origin_allowed
+
+    return origin_allowed(origin, host_header, set(widget_config_of(channel).allowed_origins))
