@@ -91,12 +91,8 @@ class WidgetConsumer(CustomerConsumer):
     async def on_message_send(self, frame: dict[str, Any]) -> None:
         ref = frame.get("client_msg_id", "")
         try:
-            received = await self.db(
-                widget_message_send,
-                visitor=self._me(),
-                body=frame.get("body", ""),
-                attachments=frame.get("attachments"),
-                client_msg_id=ref,
+            conversation_id, stored = await self.db(
+                _send, self._me(), frame.get("body", ""), frame.get("attachments"), ref
             )
         except ValidationError as exc:
             await self._send_invalid(exc, ref=ref)
@@ -104,10 +100,16 @@ class WidgetConsumer(CustomerConsumer):
         except ServiceError as exc:
             await self.send_json({"type": "error", "code": exc.code, "detail": exc.message, "ref": ref})
             return
-        await self.follow(received.message.conversation_id)
-        await self.send_json({"type": "message.ack", "payload": message_payload(received.message)})
+        await self.follow(conversation_id)
+        await self.send_json({"type": "message.ack", "payload": stored})
 
     async def _send_invalid(self, exc: ValidationError, ref: object = "") -> None:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         detail = next(iter(errors.values()))[0] if errors else gettext("Invalid input.")
         await self.send_json({"type": "error", "code": "invalid", "detail": detail, "errors": errors, "ref": ref})
+
+
+def _send(visitor: Visitor, body: object, attachments: object, ref: object) -> tuple[int, dict[str, Any]]:
+    """Store the message and describe it in the same worker thread (a repeat loads it from the database)."""
+    message = widget_message_send(visitor=visitor, body=body, attachments=attachments, client_msg_id=ref).message
+    return message.conversation_id, message_payload(message)

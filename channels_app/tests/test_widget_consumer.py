@@ -228,3 +228,24 @@ async def test_a_flood_closes_with_1008_and_other_tenants_carry_on(two_tenants: 
     await calm.send_json_to({"type": "ping"})
     assert await calm.receive_json_from(timeout=5) == {"type": "pong"}
     await calm.disconnect()
+
+
+async def test_a_resent_message_is_acked_again_and_stored_once(two_tenants: TwoTenants) -> None:
+    """After a dropped socket the widget re-sends with the same client_msg_id: one row, the same ack."""
+    channel = await sync_to_async(widget_channel)(two_tenants.a)
+    token = await sync_to_async(visitor_token)(two_tenants.a, channel)
+    comm = _widget(two_tenants.a, channel)
+    await _hello(comm, token)
+    frame = {"type": "message.send", "body": "还在吗？", "client_msg_id": "retry-1"}
+    await comm.send_json_to(frame)
+    first = await comm.receive_json_from(timeout=5)
+    await comm.disconnect()
+    again = _widget(two_tenants.a, channel)
+    await _hello(again, token)
+    await again.send_json_to(frame)
+    second = await again.receive_json_from(timeout=5)
+    assert first["type"] == second["type"] == "message.ack"
+    assert second["payload"]["id"] == first["payload"]["id"] and second["payload"]["seq"] == 1
+    assert second["payload"]["channel"] == "web_widget"
+    await again.disconnect()
+    assert await sync_to_async(_count)(two_tenants.a, Message) == 1
