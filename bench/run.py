@@ -1,7 +1,11 @@
 """`make bench`: one JSON line per figure on stdout, progress on stderr.
 
-The platform is first filled with a hundred tenants; on it, ten signups go through a real Celery
-worker (tenant.provision_s), then migrate_schemas runs with nothing to do
+Suites run in order, each with its own time budget: ``tenants`` (below), then ``realtime``
+(bench/realtime/: chat delivery, idle sockets, uvicorn vs daphne, lost messages; see
+bench/realtime/suite.py). ``python bench/run.py --suite realtime`` (or ``tenants``) runs one.
+
+The tenants suite: the platform is first filled with a hundred tenants; on it, ten signups go
+through a real Celery worker (tenant.provision_s), then migrate_schemas runs with nothing to do
 (tenant.migrate_noop_ms_per_tenant, and the library's StandardExecutor for comparison).
 
 Runs on its own database (callcenter_bench, dropped and made again each run) and its own Redis
@@ -10,11 +14,15 @@ database (12) with their own key prefixes, so it never touches development or te
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import sys
 import threading
 import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -39,8 +47,22 @@ class BudgetExceeded(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    run: Callable[[Results, dict[str, str], float], None]  # (results, environment, its start on time.monotonic())
+    alarm_s: int
+    hard_stop_s: float
+
+
+class _Armed:
+    suite: Suite | None = None
+    watchdog: threading.Timer | None = None
+
+
 def _on_alarm(_signum: int, _frame: FrameType | None) -> None:
-    raise BudgetExceeded(f"The benchmark ran past {ALARM_S}s.")
+    suite = _Armed.suite
+    raise BudgetExceeded(f"The {suite.name if suite else ''} suite ran past {suite.alarm_s if suite else ALARM_S}s.")
 
 
 def _on_terminate(signum: int, _frame: FrameType | None) -> None:
@@ -50,24 +72,61 @@ def _on_terminate(signum: int, _frame: FrameType | None) -> None:
 def _hard_stop() -> None:
     from bench.env import progress
     from bench.provision import stop_all_workers
+    from bench.realtime.servers import kill_all_servers
 
-    progress(f"hard stop after {HARD_STOP_S:.0f}s")
+    suite = _Armed.suite
+    progress(
+        f"hard stop of the {suite.name if suite else ''} suite after {suite.hard_stop_s if suite else HARD_STOP_S:.0f}s"
+    )
+    kill_all_servers()
     stop_all_workers()
     os._exit(3)
 
 
-def main() -> int:
+def _arm(suite: Suite) -> None:
+    """The suite's own budget: SIGALRM at alarm_s, and a hard stop at hard_stop_s, from now."""
+    _disarm()
+    _Armed.suite = suite
+    signal.alarm(suite.alarm_s)
+    watchdog = threading.Timer(suite.hard_stop_s, _hard_stop)
+    watchdog.daemon = True
+    watchdog.start()
+    _Armed.watchdog = watchdog
+
+
+def _disarm() -> None:
+    signal.alarm(0)
+    if _Armed.watchdog is not None:
+        _Armed.watchdog.cancel()
+    _Armed.watchdog = None
+
+
+def _stop_subprocesses() -> None:
+    from bench.provision import stop_all_workers
+    from bench.realtime.servers import stop_all_servers
+
+    stop_all_servers()
+    stop_all_workers()
+
+
+def _suites() -> dict[str, Suite]:
+    from bench.realtime import suite as realtime
+
+    return {
+        "tenants": Suite("tenants", _tenant_suite, ALARM_S, HARD_STOP_S),
+        "realtime": Suite("realtime", realtime.run_realtime_suite, realtime.ALARM_S, realtime.HARD_STOP_S),
+    }
+
+
+def main(names: list[str]) -> int:
     from bench.env import Results, assert_isolated, configure_environment, flush_redis, progress, recreate_database
 
+    suites = [_suites()[name] for name in names]
     started = time.monotonic()
-    deadline = started + BUDGET_S
     results = Results()
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.signal(signal.SIGTERM, _on_terminate)
-    signal.alarm(ALARM_S)
-    watchdog = threading.Timer(HARD_STOP_S, _hard_stop)
-    watchdog.daemon = True
-    watchdog.start()
+    _arm(suites[0])  # the setup below counts against the first suite's budget
 
     env = configure_environment()
     progress(f"load average at start {_load()} on {os.cpu_count()} CPUs (the machine may be shared)")
@@ -87,15 +146,41 @@ def main() -> int:
     call_command("platform_setup")
     progress(f"shared schema migrated and platform set up in {time.perf_counter() - t0:.1f}s")
 
+    failed = []
+    for i, suite in enumerate(suites):
+        if i:
+            started = time.monotonic()
+            _arm(suite)
+        progress(f"=== suite {suite.name} (budget {suite.alarm_s}s) ===")
+        try:
+            suite.run(results, env, started)
+        except BudgetExceeded as exc:
+            progress(f"ABORTED: {exc}")
+            failed.append(suite.name)
+        except Exception:
+            traceback.print_exc()
+            progress(f"suite {suite.name} FAILED (traceback above)")
+            failed.append(suite.name)
+        finally:
+            _disarm()
+            _stop_subprocesses()
+        progress(f"suite {suite.name} ended after {time.monotonic() - started:.1f}s; load average now {_load()}")
+    if failed:
+        progress(f"suites that did not finish: {', '.join(failed)}")
+        return 2
+    return 0
+
+
+def _tenant_suite(results: Results, env: dict[str, str], started: float) -> None:
+    from bench.env import progress
+
+    deadline = started + BUDGET_S
     # Up to 45% of the budget to fill the platform, then half of what is left for the signups.
     _populate(started + BUDGET_S * 0.45)
     _provision_figures(results, env, deadline)
     _migrate_figures(results, env, deadline)
 
     progress(f"total run time {time.monotonic() - started:.1f}s; load average now {_load()}")
-    signal.alarm(0)
-    watchdog.cancel()
-    return 0
 
 
 def _load() -> str:
@@ -188,16 +273,18 @@ def _migrate_figures(results: Results, env: dict[str, str], deadline: float) -> 
             )
 
 
-def _run() -> int:
+def _run(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="make bench: one JSON line per figure on stdout.")
+    parser.add_argument("--suite", choices=["tenants", "realtime"], help="run only this suite (default: all, in order)")
+    args = parser.parse_args(argv)
     try:
-        return main()
+        return main([args.suite] if args.suite else ["tenants", "realtime"])
     except BudgetExceeded as exc:
         sys.stderr.write(f"[bench] ABORTED: {exc}\n")
         return 2
     finally:
-        from bench.provision import stop_all_workers
-
-        stop_all_workers()
+        _disarm()
+        _stop_subprocesses()
 
 
 if __name__ == "__main__":

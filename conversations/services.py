@@ -69,7 +69,7 @@ def _validate(kind: str, body: object, attachments: Sequence[dict[str, Any]], cl
 
 def conversation_open_for(*, customer: Customer, channel: Channel, topic: str = "") -> tuple[Conversation, bool]:
     """The customer's open conversation, joined from any channel, or a new one (a new contact)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         Customer.objects.select_for_update().filter(pk=customer.pk).first()  # one opener at a time
         existing = Conversation.objects.filter(customer=customer, status=ConversationStatus.OPEN).first()
         if existing is not None:
@@ -98,7 +98,8 @@ def message_append(
 ) -> tuple[Message, bool]:
     """Store one message with the next sequence number. Re-sending a client_msg_id returns the first."""
     text, files = _validate(kind, body, attachments, client_msg_id)
-    with transaction.atomic():
+    # No savepoint when nested: nothing in here recovers from an error, the caller's transaction ends.
+    with transaction.atomic(savepoint=False):
         locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
         if client_msg_id:
             earlier = Message.objects.filter(conversation=locked, client_msg_id=client_msg_id).first()
@@ -145,8 +146,10 @@ def inbound_message_receive(
     """A customer's message from any channel: find the customer, join or open the conversation, store it."""
     _validate(kind, body, attachments, client_msg_id)  # refuse bad input before anything is written
     with transaction.atomic():
-        customer = contact_resolve(contact).customer
-        conversation, _created = conversation_open_for(customer=customer, channel=channel, topic=topic)
+        conversation = _open_conversation_of_known_contact(contact, channel)
+        if conversation is None:
+            customer = contact_resolve(contact).customer
+            conversation, _created = conversation_open_for(customer=customer, channel=channel, topic=topic)
         message, created = message_append(
             conversation=conversation,
             channel=channel,
@@ -207,6 +210,30 @@ def messages_mark_read(*, conversation: Conversation, direction: str, up_to_seq:
         if count:
             events.messages_read(conversation, direction, up_to_seq)
     return count
+
+
+def _open_conversation_of_known_contact(contact: Contact, channel: Channel) -> Conversation | None:
+    """The fast path of a chat in progress: a contact already linked, with an open conversation.
+
+    One query instead of identity resolution's locks and lookups. Only when the contact brings
+    nothing new to link (a name, a phone, a unionid...): otherwise resolution runs in full.
+    """
+    if contact.display_name or contact.phone or contact.wechat_unionid or contact.email or contact.extra_ids:
+        return None
+    conversation = (
+        Conversation.objects.filter(
+            status=ConversationStatus.OPEN,
+            customer__merged_into__isnull=True,
+            customer__identities__kind=contact.kind,
+            customer__identities__namespace=contact.namespace,
+            customer__identities__external_id=contact.external_id,
+        )
+        .only("pk", "last_channel_id")
+        .first()
+    )
+    if conversation is not None and conversation.last_channel_id != channel.pk:
+        Conversation.objects.filter(pk=conversation.pk).update(last_channel=channel)
+    return conversation
 
 
 def conversation_resolve(*, conversation: Conversation, actor: Any) -> Conversation:

@@ -289,10 +289,25 @@ def prepare_database(env: dict[str, str]) -> None:
     run_manage(["seed_demo"], env)
 
 
+def web_workers(env: dict[str, str]) -> int:
+    """uvicorn processes: WEB_CONCURRENCY, else one per CPU (a process serves its sockets on one core)."""
+    raw = env.get("WEB_CONCURRENCY", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else max(1, os.cpu_count() or 1)
+
+
 def start_services(env: dict[str, str], port: int, children: list[Child]) -> None:
     celery = [*_tool("celery"), "-A", "callcenter"]
     commands = {
-        "uvicorn": [*_tool("uvicorn"), "callcenter.asgi:application", "--host", LOOPBACK, "--port", str(port)],
+        "uvicorn": [
+            *_tool("uvicorn"),
+            "callcenter.asgi:application",
+            "--host",
+            LOOPBACK,
+            "--port",
+            str(port),
+            "--workers",
+            str(web_workers(env)),
+        ],
         "celery worker": [*celery, "worker", "-Q", QUEUES, "--concurrency", "2", "--loglevel", "INFO"],
         "celery beat": [*celery, "beat", "--loglevel", "INFO", "--schedule", str(VAR / "celerybeat-schedule")],
     }

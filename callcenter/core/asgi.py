@@ -112,7 +112,7 @@ class TenantWebsocketMiddleware:
         session_key = morsel.value if morsel else None
         origin = headers.get("origin", "")
         token_auth = scope.get("path", "") in self.token_auth_paths
-        resolved = await database_sync_to_async(resolve)(
+        resolved = await database_sync_to_async(resolve, thread_sensitive=False)(
             headers.get("host", ""), origin, None if token_auth else session_key, token_auth=token_auth
         )
         if resolved is None:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import structlog
 from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -22,7 +23,7 @@ from django.utils.translation import gettext
 from django_tenants.utils import tenant_context
 
 from callcenter.core.tenancy import tenant_key
-from callcenter.core.throttle import within_rate
+from callcenter.core.throttle import within_rates
 
 log = structlog.get_logger(__name__)
 
@@ -68,14 +69,32 @@ class TenantConsumer(AsyncWebsocketConsumer):
     async def on_connected(self) -> None:
         return None
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch, minus its ``close_old_connections`` before every message.
+
+        Channels runs that on the process's one thread-sensitive thread, so every frame and
+        every group event (a typing indicator, a new message for an agent) queued behind all
+        database work of all sockets. Our consumers reach the database only through ``db``,
+        which closes stale connections in the thread it runs in.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run ``fn`` in a worker thread inside this connection's tenant schema."""
+        """Run ``fn`` in a worker thread inside this connection's tenant schema.
+
+        Not thread-sensitive: each call is self-contained (its own transaction, its own
+        ``tenant_context``), so calls of different sockets run side by side on the executor's
+        threads, each with its own database connection, instead of one after another.
+        """
 
         def run() -> Any:
             with tenant_context(self.tenant):
                 return fn(*args, **kwargs)
 
-        return await database_sync_to_async(run)()
+        return await database_sync_to_async(run, thread_sensitive=False)()
 
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content, ensure_ascii=False))
@@ -91,7 +110,7 @@ class TenantConsumer(AsyncWebsocketConsumer):
         if not self._within_rate():
             await self._reject("rate_limited")
             return
-        if not await sync_to_async(self._within_shared_rate)():
+        if not await sync_to_async(self._within_shared_rate, thread_sensitive=False)():
             await self._reject("rate_limited_shared")
             return
         try:
@@ -124,15 +143,11 @@ class TenantConsumer(AsyncWebsocketConsumer):
 
     def _within_shared_rate(self) -> bool:
         """Caps across all of a user's sockets, and across the whole tenant, counted in Redis."""
-        for scope, key, limit in self.rate_keys():
-            if not within_rate(scope, key, limit=limit, window_s=10):
-                return False
-        return within_rate(
-            "ws-tenant",
-            tenant_key(self.tenant.pk),
-            limit=settings.WEBSOCKET_MAX_FRAMES_PER_TENANT_PER_10S,
-            window_s=10,
-        )
+        checks = [
+            *self.rate_keys(),
+            ("ws-tenant", tenant_key(self.tenant.pk), settings.WEBSOCKET_MAX_FRAMES_PER_TENANT_PER_10S),
+        ]
+        return within_rates(checks, window_s=10)
 
     async def _reject(self, reason: str, **detail: Any) -> None:
         log.warning("ws.rejected", reason=reason, user_id=getattr(self.user, "pk", None), **detail)

@@ -62,6 +62,10 @@ PUBLIC_SCHEMA_NAME = "public"
 # New tenants are cloned from this schema instead of running every migration (docs/adr/0003).
 TENANT_TEMPLATE_SCHEMA = "tenant_template"
 GET_EXECUTOR_FUNCTION = "callcenter.core.migrations_fastpath.get_executor"
+# Issue `SET search_path` only when the schema changes, not before every cursor: it was half of
+# the queries of a chat message. django-tenants forgets the setting on close, rollback and
+# savepoint rollback, and every schema switch goes through set_tenant/set_schema.
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "callcenter.core.middleware.HealthCheckMiddleware",
@@ -126,7 +130,10 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            # redis-py's default socket_timeout (5 s) equals channels_redis's BZPOPMIN wait, so
+            # idle consumers died with TimeoutError; and its pool of 100 ran out when hundreds of
+            # sockets closed at once (bench/realtime found both).
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "max_connections": 10_000}],
             "prefix": env_str("CHANNEL_LAYER_PREFIX", "cc-asgi"),
             "capacity": 500,
             "expiry": 30,
