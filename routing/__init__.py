@@ -1,0 +1,1 @@
+"""Routing: who answers which contact. The decision engine is pure (routing/domain/); the rest joins it."""
