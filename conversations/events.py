@@ -100,3 +100,20 @@ async def typing(tenant_id: int, conversation_id: int, sender_type: str, is_typi
         "typing",
         {"conversation": conversation_id, "sender_type": sender_type, "is_typing": is_typing},
     )
+
+
+def message_delivered(message: Message) -> None:
+    tenant = require_tenant()
+    publish_on_commit(
+        conversation_group(tenant.pk, message.conversation_id),
+        "message.delivered",
+        {"conversation": message.conversation_id, "seq": message.seq, "id": message.pk},
+    )
+
+
+def message_updated(message: Message) -> None:
+    """A stored message changed (its attachments now point at our copy): the full new payload."""
+    tenant = require_tenant()
+    publish_on_commit(
+        conversation_group(tenant.pk, message.conversation_id), "message.updated", message_payload(message)
+    )

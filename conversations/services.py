@@ -236,6 +236,38 @@ def _open_conversation_of_known_contact(contact: Contact, channel: Channel) -> C
     return conversation
 
 
+def message_mark_delivered(*, message_id: int) -> bool:
+    """A channel delivered the message to the customer's side; False when it was already marked."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_id, delivered_at__isnull=True).first()
+        if message is None:
+            return False
+        message.delivered_at = timezone.now()
+        message.save(update_fields=["delivered_at"])
+        events.message_delivered(message)
+    return True
+
+
+def message_attachments_replace(*, message_id: int, replacements: dict[str, dict[str, Any]]) -> Message | None:
+    """Swap attachments by their url (a WeChat media id for our stored copy, say); others stay as they are."""
+    cleaned = {url: _clean_attachments([attachment])[0] for url, attachment in replacements.items()}
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",)).select_related("channel").filter(pk=message_id).first()
+        )
+        if message is None:
+            return None
+        changed = [
+            cleaned.get(str(item.get("url", "")), item) if isinstance(item, dict) else item
+            for item in message.attachments
+        ]
+        if changed != message.attachments:
+            message.attachments = changed
+            message.save(update_fields=["attachments"])
+            events.message_updated(message)
+    return message
+
+
 def conversation_resolve(*, conversation: Conversation, actor: Any) -> Conversation:
     with transaction.atomic():
         locked = Conversation.objects.select_for_update().get(pk=conversation.pk)

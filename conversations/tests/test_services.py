@@ -213,3 +213,33 @@ def test_usage_counts_conversations(platform: None) -> None:
         app, _ = channels()
         receive(channel=app, contact=Contact(kind="app_user", external_id="u1"), body="a")
         assert usage_current(tenant)["conversations"] == 1
+
+
+def test_delivery_marks_and_attachment_swaps_are_published_once(two_tenants: TwoTenants) -> None:
+    from conversations.services import message_attachments_replace, message_mark_delivered
+
+    layer = get_channel_layer()
+    listener = async_to_sync(layer.new_channel)()
+    with tenant_context(two_tenants.a):
+        _, wechat = channels()
+        contact = Contact(kind="wechat_openid", namespace="wx1", external_id="o-1")
+        voice = inbound_message_receive(
+            channel=wechat, contact=contact, kind="voice", attachments=[{"url": "wechat-media:M1"}]
+        ).message
+        async_to_sync(layer.group_add)(conversation_group(two_tenants.a.pk, voice.conversation_id), listener)
+        assert message_mark_delivered(message_id=voice.pk) is True
+        assert message_mark_delivered(message_id=voice.pk) is False  # once
+        stored = {"url": "/channels/files/abc/", "content_type": "audio/amr", "size": 3, "name": "M1.amr"}
+        message_attachments_replace(message_id=voice.pk, replacements={"wechat-media:M1": stored})
+        with pytest.raises(ValidationError):  # a replacement is checked like any attachment
+            message_attachments_replace(message_id=voice.pk, replacements={"/x": {"url": "javascript:alert(1)"}})
+        assert Message.objects.get(pk=voice.pk).attachments == [stored]
+
+    async def two_events() -> list[dict[str, Any]]:  # one event loop for both: channels_redis wants that
+        return [await layer.receive(listener) for _ in range(2)]
+
+    delivered, updated = async_to_sync(two_events)()
+    assert delivered["event"] == "message.delivered" and delivered["payload"]["id"] == voice.pk
+    assert updated["event"] == "message.updated" and updated["payload"]["attachments"] == [stored]
+    with tenant_context(two_tenants.b):
+        assert message_mark_delivered(message_id=voice.pk) is False  # another tenant's id is nothing here

@@ -28,7 +28,6 @@ from urllib.parse import urlsplit
 
 import structlog
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels_app.models import Channel, OutboundDelivery
@@ -302,7 +301,6 @@ def _message_delivered(row: OutboundDelivery) -> None:
     """The shop has the message: mark it delivered unless something (a read) already did."""
     if row.message_id is None:
         return
-    from conversations.models import Message
+    from conversations.services import message_mark_delivered
 
-    # conversations has no "mark delivered" service yet; this is the one write of its model here.
-    Message.objects.filter(pk=row.message_id, delivered_at__isnull=True).update(delivered_at=timezone.now())
+    message_mark_delivered(message_id=row.message_id)

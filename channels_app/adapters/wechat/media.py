@@ -17,7 +17,6 @@ from typing import Any
 import structlog
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
 
 from callcenter.core.tenancy import require_tenant
 from callcenter.integrations import wechat
@@ -94,11 +93,8 @@ def wechat_media_fetch(*, inbox_id: int) -> int:
         replaced[PREFIX + media_id] = stored.attachment()
     if not replaced:
         return 0
-    with transaction.atomic():
-        locked = Message.objects.select_for_update().get(pk=message.pk)
-        locked.attachments = [
-            replaced.get(str(a.get("url", "")), a) if isinstance(a, dict) else a for a in locked.attachments
-        ]
-        locked.save(update_fields=["attachments"])
+    from conversations.services import message_attachments_replace
+
+    message_attachments_replace(message_id=message.pk, replacements=replaced)
     log.info("wechat.media_stored", inbox=row.pk, message=message.pk, count=len(replaced))
     return len(replaced)

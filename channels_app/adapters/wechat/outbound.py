@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 import structlog
 from django.core.files.storage import default_storage
 from django.urls import Resolver404, resolve
-from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from callcenter.core.tenancy import current_tenant, require_tenant
@@ -239,7 +238,9 @@ def wechat_delivery_send(row: OutboundDelivery) -> None:
         if len(parts) > 1:
             row.payload = {**row.payload, "sent_parts": index + 1}
             OutboundDelivery.objects.filter(pk=row.pk).update(payload=row.payload)
-    Message.objects.filter(pk=message.pk, delivered_at__isnull=True).update(delivered_at=timezone.now())
+    from conversations.services import message_mark_delivered
+
+    message_mark_delivered(message_id=message.pk)
     log.info("wechat.reply_sent", message=message.pk, parts=len(parts), channel=channel.pk)
 
 
