@@ -264,7 +264,9 @@
       e.preventDefault();
       if (mode === "required" && !(name.value.trim() && phone.value.trim())) { error.textContent = t("required"); return; }
       state.prechatError = error;
-      sendFrame({ type: "chat.start", name: name.value.trim(), phone: phone.value.trim(), topic: topic ? topic.value : "" });
+      // Kept until answered: a form sent while the socket is still connecting goes out on "ready".
+      state.pendingStart = { type: "chat.start", name: name.value.trim(), phone: phone.value.trim(), topic: topic ? topic.value : "" };
+      sendFrame(state.pendingStart);
     });
     ui.prechat = form;
     ui.panel.insertBefore(form, ui.list);
@@ -413,6 +415,7 @@
         if (p.conversation !== state.conversation) { state.conversation = p.conversation; state.lastSeq = 0; save(); if (p.conversation) sendFrame({ type: "sync", since: 0 }); }
         state.status = p.status;
         if (p.conversation) finishPrechat();
+        if (state.pendingStart) sendFrame(state.pendingStart);
         flushPending();
         break;
       case "messages":
@@ -422,6 +425,7 @@
         markRead();
         break;
       case "chat.started":
+        state.pendingStart = null;
         adopt(p.conversation);
         finishPrechat();
         break;
@@ -462,6 +466,7 @@
             }
           }
         } else if (state.prechatError && ui.prechat) {
+          state.pendingStart = null;
           state.prechatError.textContent = frame.detail || "";
         } else if (frame.detail) {
           system(frame.detail);
