@@ -19,11 +19,11 @@ from channels_app.models import Channel
 from channels_app.selectors import channel_app_user_namespace
 from channels_app.user_tokens import AppUserPrincipal, AppUserTokenAuthentication, IsAppUser, app_user_token_issue
 from conversations.events import message_payload
-from conversations.models import Conversation, ConversationStatus, MessageKind
-from conversations.selectors import messages_since
+from conversations.models import Conversation, MessageKind
+from conversations.selectors import conversation_current_for, messages_since
 from conversations.services import inbound_message_receive
-from customers.models import ChannelIdentity, IdentityKind
-from customers.services.identity import Contact, surviving
+from customers.models import IdentityKind
+from customers.services.identity import Contact
 
 
 class AppUserSerializer(serializers.Serializer):
@@ -191,18 +191,9 @@ class MyMessagesApi(APIView):
     )
     def get(self, request: Request) -> Response:
         me = self._principal()
-        identity = (
-            ChannelIdentity.objects.filter(
-                kind=IdentityKind.APP_USER, namespace=channel_app_user_namespace(me.channel), external_id=me.app_user_id
-            )
-            .select_related("customer")
-            .first()
+        conversation = conversation_current_for(
+            kind=IdentityKind.APP_USER, namespace=channel_app_user_namespace(me.channel), external_id=me.app_user_id
         )
-        if identity is None:
-            return Response([])
-        mine = Conversation.objects.filter(customer=surviving(identity.customer))
-        # The open conversation if there is one, else the latest.
-        conversation = mine.filter(status=ConversationStatus.OPEN).first() or mine.order_by("-opened_at").first()
         if conversation is None:
             return Response([])
         since, limit = since_params(request)

@@ -9,9 +9,10 @@ from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 
 from callcenter.core.errors import NotFoundError
-from conversations.models import Conversation, Message
-from customers.models import Customer
+from conversations.models import Conversation, ConversationStatus, Message
+from customers.models import ChannelIdentity, Customer
 from customers.selectors import TimelineEntry
+from customers.services.identity import surviving
 
 MAX_PAGE = 500
 
@@ -29,6 +30,22 @@ def conversation_list(*, status: str = "", limit: int = 50) -> QuerySet[Conversa
     if status:
         rows = rows.filter(status=status)
     return rows.order_by("status", F("last_message_at").desc(nulls_last=True), "-pk")[: max(1, min(limit, 200))]
+
+
+def conversation_current_for(*, kind: str, namespace: str, external_id: str) -> Conversation | None:
+    """The open conversation of whoever holds this channel identity, else their latest, else None.
+
+    Customer-side clients (widget, APP) find their conversation this way, never by an id they send.
+    """
+    identity = (
+        ChannelIdentity.objects.filter(kind=kind, namespace=namespace, external_id=external_id)
+        .select_related("customer")
+        .first()
+    )
+    if identity is None:
+        return None
+    mine = Conversation.objects.filter(customer=surviving(identity.customer))
+    return mine.filter(status=ConversationStatus.OPEN).first() or mine.order_by("-opened_at", "-pk").first()
 
 
 def conversation_count() -> int:

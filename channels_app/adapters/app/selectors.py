@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from conversations.models import Conversation, ConversationStatus
+from conversations.models import Conversation
+from conversations.selectors import conversation_current_for
 from customers.models import ChannelIdentity, Customer, IdentityKind
 from customers.services.identity import surviving
 
 
 def app_user_conversation(namespace: str, app_user_id: str) -> Conversation | None:
     """The APP user's open conversation, else their latest one, else None (never wrote yet)."""
-    identity = (
-        ChannelIdentity.objects.filter(kind=IdentityKind.APP_USER, namespace=namespace, external_id=app_user_id)
-        .select_related("customer")
-        .first()
-    )
-    if identity is None:
-        return None
-    mine = Conversation.objects.filter(customer=surviving(identity.customer))
-    return mine.filter(status=ConversationStatus.OPEN).first() or mine.order_by("-opened_at", "-pk").first()
+    return conversation_current_for(kind=IdentityKind.APP_USER, namespace=namespace, external_id=app_user_id)
 
 
 def app_user_id_of(customer: Customer, namespace: str) -> str | None:

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 from channels_app.adapters.widget.tokens import Visitor
-from conversations.models import Conversation, ConversationStatus
-from customers.models import ChannelIdentity, IdentityKind
-from customers.services.identity import surviving
+from conversations.models import Conversation
+from conversations.selectors import conversation_current_for
+from customers.models import IdentityKind
 
 
 def visitor_conversation(visitor: Visitor) -> Conversation | None:
     """The visitor's open conversation, else their latest one, else None."""
-    identity = (
-        ChannelIdentity.objects.filter(kind=IdentityKind.WEB_VISITOR, namespace="", external_id=visitor.visitor_id)
-        .select_related("customer")
-        .first()
-    )
-    if identity is None:
-        return None
-    mine = Conversation.objects.filter(customer=surviving(identity.customer))
-    return mine.filter(status=ConversationStatus.OPEN).first() or mine.order_by("-opened_at").first()
+    return conversation_current_for(kind=IdentityKind.WEB_VISITOR, namespace="", external_id=visitor.visitor_id)
