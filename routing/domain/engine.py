@@ -42,10 +42,15 @@ class Step:
 
 @dataclass(frozen=True)
 class Queue:
+    """``overflow``: while ``overflow_active`` (decided by ``routing.domain.overflow``), agents who
+    meet this requirement also qualify, whatever the contact's step; typically a backup pool."""
+
     id: int
     priority: int
     steps: Sequence[Step]
     strategy: Strategy = Strategy.LONGEST_AVAILABLE
+    overflow: Step | None = None
+    overflow_active: bool = False
 
     def step_at(self, waited_s: float) -> tuple[int, Step]:
         """The last step whose time has come (steps are ordered by ``after_s``)."""
@@ -107,12 +112,22 @@ class Offer:
     step: int
     strategy: Strategy
     candidates: tuple[Candidate, ...] = field(default_factory=tuple)
+    via_overflow: bool = False  # the agent qualified only through the queue's overflow
 
 
 def qualifies(agent: Agent, step: Step) -> bool:
     if step.pools and not (agent.pools & step.pools):
         return False
     return all(agent.skills.get(skill, 0) >= level for skill, level in step.skills.items())
+
+
+def eligible(agent: Agent, queue: Queue, step: Step) -> tuple[bool, bool]:
+    """(qualifies, only through overflow) for a contact of ``queue`` at ``step``."""
+    if qualifies(agent, step):
+        return True, False
+    if queue.overflow_active and queue.overflow is not None and qualifies(agent, queue.overflow):
+        return True, True
+    return False, False
 
 
 def _score(agent: Agent, step: Step, strategy: Strategy) -> tuple[float, ...]:
@@ -160,13 +175,14 @@ def route_round(
             (
                 Candidate(agent.id, _score(agent, step, queue.strategy))
                 for agent in pool.values()
-                if agent.has_room(contact.channel) and qualifies(agent, step)
+                if agent.has_room(contact.channel) and eligible(agent, queue, step)[0]
             ),
             key=lambda c: c.score,
         )
         if not candidates:
             continue
         chosen = pool[candidates[0].agent_id]
+        via_overflow = eligible(chosen, queue, step)[1]
         offer_seq += 1
         load = dict(chosen.load)
         load[contact.channel] = load.get(contact.channel, 0) + 1
@@ -188,6 +204,7 @@ def route_round(
                 step=step_index,
                 strategy=queue.strategy,
                 candidates=tuple(candidates[:20]),  # enough to explain the choice
+                via_overflow=via_overflow,
             )
         )
     return offers

@@ -152,3 +152,15 @@ def test_strategies_pick_as_documented() -> None:
         Strategy.HIGHEST_PROFICIENCY: 1,
         Strategy.ROUND_ROBIN: 2,
     }
+
+
+def test_overflow_lets_backup_agents_take_the_contact_only_while_active() -> None:
+    primary_step = Step(0, {"after-sales": 1}, frozenset({"primary"}))
+    overflow = Step(0, {"after-sales": 1}, frozenset({"backup"}))
+    backup_agent = Agent(7, {"after-sales": 2}, frozenset({"backup"}), {"chat": 3}, {"chat": 0}, 0.0)
+    contact = Contact(1, 1, "chat", 0.0)
+    calm = {1: Queue(1, 0, [primary_step], overflow=overflow, overflow_active=False)}
+    assert route_round(now=10, queues=calm, agents=[backup_agent], waiting=[contact]) == []
+    busy = {1: Queue(1, 0, [primary_step], overflow=overflow, overflow_active=True)}
+    (offer,) = route_round(now=10, queues=busy, agents=[backup_agent], waiting=[contact])
+    assert offer.agent_id == 7 and offer.via_overflow
