@@ -11,15 +11,17 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from agents.models import AgentProfile, SeatLease, Skill
+from agents.models import AgentProfile, AgentSkill, AgentStatus, NotReadyReason, Pool, SeatLease, Skill, Team
 from agents.services.seats import seat_release
 from callcenter.admin_sites import tenant_admin_site
 
 
 class AgentProfileInline(admin.StackedInline):
+    """Makes the user an agent; skills with their levels are set on the agent's own page."""
+
     model = AgentProfile
     can_delete = False
-    filter_horizontal = ["skills"]
+    fields = ["display_name", "employee_no", "team", "region", "is_active"]
     extra = 0
 
 
@@ -37,20 +39,77 @@ class SkillAdmin(admin.ModelAdmin):
     search_fields = ["code", "name", "name_en"]
 
 
+@admin.register(Team, site=tenant_admin_site)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "lead"]
+    search_fields = ["name"]
+    autocomplete_fields = ["lead"]
+
+
+@admin.register(Pool, site=tenant_admin_site)
+class PoolAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "name_en", "description"]
+    search_fields = ["code", "name", "name_en"]
+
+
+@admin.register(NotReadyReason, site=tenant_admin_site)
+class NotReadyReasonAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "name_en", "is_system"]
+    readonly_fields = ["is_system"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: NotReadyReason | None = None) -> bool:
+        # Routing sets the system reasons (a missed offer) by code: they must stay.
+        return not (obj and obj.is_system) and super().has_delete_permission(request, obj)
+
+
+class AgentSkillInline(admin.TabularInline):
+    model = AgentSkill
+    extra = 1
+    autocomplete_fields = ["skill"]
+
+
 @admin.register(AgentProfile, site=tenant_admin_site)
 class AgentProfileAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "user", "employee_no", "is_active", "skill_list"]
-    list_filter = ["is_active", "skills"]
+    list_display = ["display_name", "user", "team", "region", "capacity_label", "is_active", "skill_list"]
+    list_filter = ["is_active", "team", "pools", "region"]
     search_fields = ["display_name", "employee_no", "user__username"]
-    filter_horizontal = ["skills"]
+    filter_horizontal = ["pools"]
     autocomplete_fields = ["user"]
+    inlines = [AgentSkillInline]
+    fieldsets = [
+        (None, {"fields": ["user", "display_name", "employee_no", "is_active"]}),
+        (_("Routing"), {"fields": ["team", "region", "pools"]}),
+        (_("Capacity"), {"fields": ["chat_capacity", "voice_capacity", "voice_blocks_chat"]}),
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AgentProfile]:
-        return super().get_queryset(request).select_related("user").prefetch_related("skills")
+        return super().get_queryset(request).select_related("user", "team").prefetch_related("skill_levels__skill")
 
     @admin.display(description=_("skills"))
     def skill_list(self, obj: AgentProfile) -> str:
-        return "、".join(str(s) for s in obj.skills.all())
+        return "、".join(f"{level.skill} {level.level}" for level in obj.skill_levels.all())
+
+    @admin.display(description=_("capacity"))
+    def capacity_label(self, obj: AgentProfile) -> str:
+        return _("%(chats)d chats, %(calls)d calls") % {"chats": obj.chat_capacity, "calls": obj.voice_capacity}
+
+
+@admin.register(AgentStatus, site=tenant_admin_site)
+class AgentStatusAdmin(admin.ModelAdmin):
+    """Who is in which state now. States change through the agents' own controls and routing."""
+
+    list_display = ["agent", "state", "reason", "changed_at", "available_since"]
+    list_filter = ["state", "reason", "agent__team"]
+    search_fields = ["agent__display_name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AgentStatus]:
+        return super().get_queryset(request).select_related("agent", "reason")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(SeatLease, site=tenant_admin_site)

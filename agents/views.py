@@ -26,7 +26,7 @@ class TenantLoginView(auth_views.LoginView):
 def home(request: HttpRequest) -> HttpResponse:
     from agents.selectors import seats_in_use
 
-    profile = AgentProfile.objects.filter(user_id=request.user.pk or 0).prefetch_related("skills").first()
+    profile = AgentProfile.objects.filter(user_id=request.user.pk or 0).prefetch_related("skill_levels__skill").first()
     tenant = require_tenant()
     return render(
         request,

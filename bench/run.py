@@ -1,8 +1,10 @@
 """`make bench`: one JSON line per figure on stdout, progress on stderr.
 
-Suites run in order, each with its own time budget: ``tenants`` (below), then ``realtime``
+Suites run in order, each with its own time budget: ``tenants`` (below), ``realtime``
 (bench/realtime/: chat delivery, idle sockets, uvicorn vs daphne, lost messages; see
-bench/realtime/suite.py). ``python bench/run.py --suite realtime`` (or ``tenants``) runs one.
+bench/realtime/suite.py), then ``routing-engine`` (bench/routing/engine.py: assignments with
+15,000 and 1,500 agents, the simulated peak hour). ``python bench/run.py --suite realtime``
+(or any other suite's name) runs one.
 
 The tenants suite: the platform is first filled with a hundred tenants; on it, ten signups go
 through a real Celery worker (tenant.provision_s), then migrate_schemas runs with nothing to do
@@ -111,10 +113,12 @@ def _stop_subprocesses() -> None:
 
 def _suites() -> dict[str, Suite]:
     from bench.realtime import suite as realtime
+    from bench.routing import engine
 
     return {
         "tenants": Suite("tenants", _tenant_suite, ALARM_S, HARD_STOP_S),
         "realtime": Suite("realtime", realtime.run_realtime_suite, realtime.ALARM_S, realtime.HARD_STOP_S),
+        "routing-engine": Suite("routing-engine", engine.run_engine_suite, engine.ALARM_S, engine.HARD_STOP_S),
     }
 
 
@@ -275,10 +279,11 @@ def _migrate_figures(results: Results, env: dict[str, str], deadline: float) -> 
 
 def _run(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="make bench: one JSON line per figure on stdout.")
-    parser.add_argument("--suite", choices=["tenants", "realtime"], help="run only this suite (default: all, in order)")
+    names = list(_suites())
+    parser.add_argument("--suite", choices=names, help="run only this suite (default: all, in order)")
     args = parser.parse_args(argv)
     try:
-        return main([args.suite] if args.suite else ["tenants", "realtime"])
+        return main([args.suite] if args.suite else names)
     except BudgetExceeded as exc:
         sys.stderr.write(f"[bench] ABORTED: {exc}\n")
         return 2

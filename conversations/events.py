@@ -12,6 +12,8 @@ from conversations.models import Conversation, Message
 from customers.models import Customer
 
 CONTACT_CREATED = "conversations.contact_created"
+# A conversation was resolved: routing frees the agent's capacity or takes it off the queue.
+CONVERSATION_ENDED = "conversations.conversation_ended"
 # An agent's message was stored; the adapter of its channel delivers it (WeChat API, APP webhook).
 MESSAGE_OUTBOUND = "conversations.message_outbound"
 
@@ -64,6 +66,15 @@ def contact_created(conversation: Conversation, customer: Customer, channel: Cha
 
 def conversation_resolved(conversation: Conversation, actor: Any) -> None:
     tenant = require_tenant()
+    emit_on_commit(
+        CONVERSATION_ENDED,
+        {
+            "tenant_id": tenant.pk,
+            "schema": tenant.schema_name,
+            "conversation": conversation.pk,
+            "actor": getattr(actor, "pk", None),
+        },
+    )
     publish_on_commit(
         conversation_group(tenant.pk, conversation.pk), "conversation.resolved", {"conversation": conversation.pk}
     )

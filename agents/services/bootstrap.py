@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from agents.models import Skill
+from agents.models import NotReadyReason, Pool, Skill
 from customers.services.tiers import tiers_seed_defaults
+
+# Other contexts add their own defaults here at start-up (routing: queues and rules).
+TENANT_SEEDERS: list[Callable[[], object]] = []
 
 DEFAULT_SKILLS: list[tuple[str, str, str, str]] = [
     ("vip", "VIP服务", "VIP service", "高价值客户优先接待 / Serves high-value customers first"),
@@ -27,6 +32,40 @@ def skills_seed_defaults() -> int:
     return created
 
 
+DEFAULT_POOLS: list[tuple[str, str, str, str]] = [
+    ("primary", "自营客服", "in-house team", "首选接待 / Takes contacts first"),
+    ("backup", "后备客服", "backup team", "高峰溢出时接待 / Takes overflow at peaks"),
+]
+MISSED_REASON = "missed"
+DEFAULT_NOT_READY_REASONS: list[tuple[str, str, str, bool]] = [
+    ("break", "小休", "break", False),
+    ("meal", "用餐", "meal", False),
+    ("meeting", "会议", "meeting", False),
+    ("training", "培训", "training", False),
+    (MISSED_REASON, "未接来单", "missed an offer", True),
+]
+
+
+def pools_seed_defaults() -> int:
+    created = 0
+    for code, name, name_en, description in DEFAULT_POOLS:
+        _pool, was_created = Pool.objects.get_or_create(
+            code=code, defaults={"name": name, "name_en": name_en, "description": description}
+        )
+        created += int(was_created)
+    return created
+
+
+def not_ready_reasons_seed_defaults() -> int:
+    created = 0
+    for code, name, name_en, is_system in DEFAULT_NOT_READY_REASONS:
+        _reason, was_created = NotReadyReason.objects.get_or_create(
+            code=code, defaults={"name": name, "name_en": name_en, "is_system": is_system}
+        )
+        created += int(was_created)
+    return created
+
+
 def tenant_bootstrap(*, admin_email: str, admin_password_hash: str, language: str) -> None:
     """Create the tenant's first admin (a superuser of its own schema only) and seed defaults."""
     user_model = get_user_model()
@@ -40,3 +79,7 @@ def tenant_bootstrap(*, admin_email: str, admin_password_hash: str, language: st
             admin.save(update_fields=["password"])
         skills_seed_defaults()
         tiers_seed_defaults()
+        pools_seed_defaults()
+        not_ready_reasons_seed_defaults()
+        for seed in TENANT_SEEDERS:
+            seed()

@@ -89,7 +89,7 @@ def within_rates(checks: list[tuple[str, str, int]], *, window_s: int) -> bool:
     """
     window = int(_now() // window_s)
     keys = [cache.make_and_validate_key(f"rate:{name}:{_digest(ident)}:{window}") for name, ident, _ in checks]
-    client = _redis_client()
+    client = redis_client()
     if client is None:  # another cache backend: the portable, slower way
         counts = []
         for key in keys:
@@ -104,7 +104,7 @@ def within_rates(checks: list[tuple[str, str, int]], *, window_s: int) -> bool:
     return all(count <= limit for count, (_name, _ident, limit) in zip(counts, checks, strict=True))
 
 
-def _redis_client() -> Any:
+def redis_client() -> Any:
     """The raw client behind Django's Redis cache, or None for any other backend."""
     from django.core.cache.backends.redis import RedisCache
 

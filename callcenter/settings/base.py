@@ -53,6 +53,7 @@ TENANT_APPS = [
     "customers",
     "channels_app",
     "conversations",
+    "routing",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -290,3 +291,30 @@ WEBSOCKET_MAX_FRAMES_PER_TENANT_PER_10S = env_int("WEBSOCKET_MAX_FRAMES_PER_TENA
 # network may set APP_WEBHOOK_ALLOW_PRIVATE=true.
 APP_WEBHOOK_ALLOW_PRIVATE = env_bool("APP_WEBHOOK_ALLOW_PRIVATE", False)
 APP_WEBHOOK_ALLOW_HTTP = env_bool("APP_WEBHOOK_ALLOW_HTTP", False)  # plain http:// (DEBUG allows it too)
+
+# Routing (docs/routing.md). Agents' sockets beat every 20 s; one silent for longer than the
+# timeout is gone, and an agent with no live socket is set offline after the grace period.
+AGENT_HEARTBEAT_TIMEOUT_S = env_int("AGENT_HEARTBEAT_TIMEOUT_S", 45)
+AGENT_OFFLINE_GRACE_S = env_int("AGENT_OFFLINE_GRACE_S", 30)
+# How often each tenant's routing sweep runs: overdue offers, finished after-contact work,
+# relaxed steps, contacts never routed, absent agents. Timers do this sooner; the sweep is the net.
+ROUTING_SWEEP_S = env_int("ROUTING_SWEEP_S", 5)
+CELERY_TASK_ROUTES.update(
+    {
+        f"routing.tasks.{name}": {"queue": "routing"}
+        for name in (
+            "contact_arrived",
+            "contact_ended",
+            "route",
+            "expire_offer",
+            "check_presence",
+            "sweep",
+            "end_after_work",
+        )
+    }
+)
+CELERY_BEAT_SCHEDULE["per-tenant-routing-sweep"] = {
+    "task": "callcenter.core.tasks.dispatch_to_tenants",
+    "schedule": timedelta(seconds=ROUTING_SWEEP_S),
+    "kwargs": {"task_name": "routing.tasks.sweep"},
+}

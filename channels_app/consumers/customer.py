@@ -19,7 +19,9 @@ from conversations.services import messages_mark_read
 
 SYNC_PAGE = 200
 # Group events a customer may see. Anything else published to the conversation stays with staff.
-CUSTOMER_EVENTS = frozenset({"message.created", "message.read", "typing", "conversation.resolved", "queue.position"})
+CUSTOMER_EVENTS = frozenset(
+    {"message.created", "message.read", "typing", "conversation.resolved", "queue.position", "contact.assigned"}
+)
 
 
 def _whole(value: object) -> bool:

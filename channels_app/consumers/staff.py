@@ -1,26 +1,36 @@
-"""The staff stream: a signed-in tenant user's live account events (seats, suspension).
+"""The staff stream: a signed-in tenant user's live account events (seats, suspension), and
+for agents the routing desk: state, offers, presence.
 
-Frames from the client: ``ping``, ``seats.get``, and for agents and admins
-``conversation.subscribe`` / ``conversation.unsubscribe`` / ``typing``. Events to the client:
-``hello``, ``pong``, ``seats``, ``seats.changed``, ``seats.limit_changed``, ``subscribed``,
-the subscribed conversations' ``message.created`` / ``message.read`` / ``typing`` /
-``conversation.resolved``, and ``tenant.suspended`` (the socket then closes).
-See docs/realtime-events.md.
+Frames from the client: ``ping`` (also the agent's presence heartbeat), ``seats.get``, for
+agents and admins ``conversation.subscribe`` / ``conversation.unsubscribe`` / ``typing``, and
+for agents ``agent.get``, ``agent.state.set``, ``offer.accept``, ``offer.decline``. Events to
+the client: ``hello``, ``pong``, ``seats``, ``seats.changed``, ``seats.limit_changed``,
+``subscribed``, the subscribed conversations' events, ``agent.state``, ``agent``,
+``offer.created`` / ``offer.withdrawn`` / ``offer.accepted``, ``queue.changed``, and
+``tenant.suspended`` (the socket then closes). See docs/realtime-events.md.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
+from agents.presence import presence_beat, presence_leave
 from agents.selectors import is_agent, seats_in_use
 from agents.services.seats import seat_touch
 from callcenter.core.consumers import TenantConsumer
+from callcenter.core.errors import ServiceError
 from callcenter.core.tenancy import current_schema, group_name
 from conversations import events
 from conversations.events import conversation_group
 from conversations.models import Conversation, SenderType
+from routing.events import offer_payload
+from routing.selectors import offers_ringing_for
+from routing.services.offers import offer_accept, offer_decline
+from routing.services.presence import agent_of, agent_overview, agent_state_change
 from tenants.selectors import seat_limit_for
 
 # One agent works a handful of chats at once; a supervisor may watch more.
@@ -34,15 +44,28 @@ class StaffConsumer(TenantConsumer):
         "conversation.subscribe": "on_subscribe",
         "conversation.unsubscribe": "on_unsubscribe",
         "typing": "on_typing",
+        "agent.get": "on_agent_get",
+        "agent.state.set": "on_agent_state_set",
+        "offer.accept": "on_offer_accept",
+        "offer.decline": "on_offer_decline",
     }
 
     async def groups_to_join(self) -> list[str]:
-        return [group_name(self.tenant.pk, "staff"), group_name(self.tenant.pk, "user", self.user.pk)]
+        groups = [group_name(self.tenant.pk, "staff"), group_name(self.tenant.pk, "user", self.user.pk)]
+        if self.user.is_staff:  # supervisors and admins watch agents' states and the queues
+            groups.append(group_name(self.tenant.pk, "supervisors"))
+        return groups
 
     async def on_connected(self) -> None:
         self.is_agent = await self.db(is_agent, self.user)
         self.may_chat = self.is_agent or bool(self.user.is_staff)
         self.following: set[int] = set()
+        self.agent_id: int | None = None
+        desk: dict[str, Any] = {}
+        if self.is_agent:
+            desk = await self.db(self._desk)
+            self.agent_id = desk["agent"]["agent"]
+            await self.db(self._beat)
         await self.send_json(
             {
                 "type": "hello",
@@ -52,9 +75,36 @@ class StaffConsumer(TenantConsumer):
                     "user": self.user.get_username(),
                     "is_agent": self.is_agent,
                     **await self.db(self._seats),
+                    **desk,
                 },
             }
         )
+
+    async def disconnect(self, code: int) -> None:
+        await super().disconnect(code)
+        if getattr(self, "agent_id", None) is not None:
+            await self.db(self._leave)
+
+    def _desk(self) -> dict[str, Any]:
+        """The agent's state and ringing offers: what a reconnecting desk needs to be right again."""
+        from django.utils import timezone
+
+        agent = agent_of(self.user)
+        now = timezone.now()
+        offers = [offer_payload(offer, offer.contact, now) for offer in offers_ringing_for(self.user)]
+        return {"agent": agent_overview(agent), "offers": offers}
+
+    def _beat(self) -> None:
+        if self.agent_id is not None:
+            presence_beat(tenant_id=self.tenant.pk, agent_id=self.agent_id, connection=self.channel_name)
+
+    def _leave(self) -> None:
+        from routing.tasks import check_presence
+
+        assert self.agent_id is not None
+        presence_leave(tenant_id=self.tenant.pk, agent_id=self.agent_id, connection=self.channel_name)
+        # The agent may be reloading the page: decide after the grace period.
+        check_presence.apply_async(kwargs={"agent_id": self.agent_id}, countdown=settings.AGENT_OFFLINE_GRACE_S)
 
     def _seats(self) -> dict[str, int]:
         return {"seats_in_use": seats_in_use(), "seat_limit": seat_limit_for(self.tenant)}
@@ -62,7 +112,57 @@ class StaffConsumer(TenantConsumer):
     async def on_ping(self, frame: dict[str, Any]) -> None:
         if self.is_agent:
             await self.db(seat_touch, user=self.user)
+            await self.db(self._beat)
         await self.send_json({"type": "pong"})
+
+    async def on_agent_get(self, frame: dict[str, Any]) -> None:
+        if await self._agent_only():
+            await self.send_json({"type": "agent", "payload": await self.db(self._desk)})
+
+    async def on_agent_state_set(self, frame: dict[str, Any]) -> None:
+        state, reason = frame.get("state"), frame.get("reason") or ""
+        if not await self._agent_only():
+            return
+        if not isinstance(state, str) or not isinstance(reason, str):
+            await self.send_error("bad_frame", gettext("Send the state and reason as text."))
+            return
+        await self._call(self._set_state, state, reason)
+
+    def _set_state(self, state: str, reason: str) -> None:
+        from agents.services.states import CHOOSABLE
+
+        if state not in CHOOSABLE:
+            raise ValidationError(gettext("Choose available, not ready or offline."))
+        agent_state_change(agent=agent_of(self.user), state=state, reason_code=reason)
+
+    async def on_offer_accept(self, frame: dict[str, Any]) -> None:
+        await self._offer_answer(frame, offer_accept)
+
+    async def on_offer_decline(self, frame: dict[str, Any]) -> None:
+        await self._offer_answer(frame, offer_decline)
+
+    async def _offer_answer(self, frame: dict[str, Any], answer: Any) -> None:
+        offer_id = frame.get("offer")
+        if not await self._agent_only():
+            return
+        if not isinstance(offer_id, int) or isinstance(offer_id, bool):
+            await self.send_error("bad_frame", gettext("Send the offer id as a number."))
+            return
+        await self._call(answer, offer_id=offer_id, user=self.user)
+
+    async def _agent_only(self) -> bool:
+        if not self.is_agent:
+            await self.send_error("forbidden", gettext("Only agents take offers and set a state."))
+        return self.is_agent
+
+    async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> None:
+        """Run a service; its refusal goes back to the client as an error frame."""
+        try:
+            await self.db(fn, *args, **kwargs)
+        except ServiceError as exc:
+            await self.send_error(exc.code, exc.message)
+        except ValidationError as exc:
+            await self.send_error("invalid", " ".join(exc.messages))
 
     async def on_seats_get(self, frame: dict[str, Any]) -> None:
         await self.send_json({"type": "seats", "payload": await self.db(self._seats)})

@@ -94,6 +94,7 @@ class Contact:
     channel: str
     arrived_at: float
     priority_boost: int = 0
+    excluded_agents: frozenset[int] = frozenset()  # declined it already: the next agent gets it
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,9 @@ def route_round(
             (
                 Candidate(agent.id, _score(agent, step, queue.strategy))
                 for agent in pool.values()
-                if agent.has_room(contact.channel) and eligible(agent, queue, step)[0]
+                if agent.has_room(contact.channel)
+                and agent.id not in contact.excluded_agents
+                and eligible(agent, queue, step)[0]
             ),
             key=lambda c: c.score,
         )

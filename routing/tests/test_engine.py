@@ -164,3 +164,15 @@ def test_overflow_lets_backup_agents_take_the_contact_only_while_active() -> Non
     busy = {1: Queue(1, 0, [primary_step], overflow=overflow, overflow_active=True)}
     (offer,) = route_round(now=10, queues=busy, agents=[backup_agent], waiting=[contact])
     assert offer.agent_id == 7 and offer.via_overflow
+
+
+def test_an_agent_who_declined_is_passed_over_for_the_next() -> None:
+    step = Step(0, {"after-sales": 1})
+    first = Agent(1, {"after-sales": 3}, frozenset(), {"chat": 3}, {"chat": 0}, 0.0)
+    second = Agent(2, {"after-sales": 3}, frozenset(), {"chat": 3}, {"chat": 0}, 5.0)
+    queues = {1: Queue(1, 0, [step])}
+    (offer,) = route_round(now=10, queues=queues, agents=[first, second], waiting=[Contact(1, 1, "chat", 0.0)])
+    assert offer.agent_id == 1
+    declined = Contact(1, 1, "chat", 0.0, excluded_agents=frozenset({1}))
+    (offer,) = route_round(now=10, queues=queues, agents=[first, second], waiting=[declined])
+    assert offer.agent_id == 2

@@ -28,7 +28,8 @@
       name: "您的称呼", phone: "手机号", topic: "咨询类型", start: "开始咨询", skip: "跳过",
       prechat: "留下联系方式，方便客服更快帮到您：", connecting: "正在连接…", offline: "网络已断开，正在重连…",
       sending: "发送中", failed: "发送失败，点此重试", typing: "客服正在输入…", resolved: "本次会话已结束，发送消息可开始新的咨询。",
-      queue: "您前面还有 {n} 位顾客，预计等待 {m} 分钟。", queueNext: "马上为您接入客服…", uploading: "上传中 {p}%",
+      queue: "您前面还有 {n} 位顾客，预计等待 {m} 分钟。", queueNoEta: "您前面还有 {n} 位顾客，请稍候。",
+      queueNext: "马上为您接入客服…", assigned: "客服 {name} 正在为您服务。", uploading: "上传中 {p}%",
       uploadFailed: "上传失败：", you: "我", agent: "客服", file: "文件", tooLong: "消息最多 4000 字。",
       required: "请填写称呼和手机号。"
     },
@@ -37,7 +38,8 @@
       name: "Your name", phone: "Phone number", topic: "Topic", start: "Start chat", skip: "Skip",
       prechat: "Leave your details so we can help you faster:", connecting: "Connecting…", offline: "Offline, reconnecting…",
       sending: "Sending", failed: "Not sent, tap to retry", typing: "An agent is typing…", resolved: "This chat has ended. Send a message to start a new one.",
-      queue: "{n} customers ahead of you, about {m} min wait.", queueNext: "Connecting you to an agent…", uploading: "Uploading {p}%",
+      queue: "{n} customers ahead of you, about {m} min wait.", queueNoEta: "{n} customers ahead of you, please hold on.",
+      queueNext: "Connecting you to an agent…", assigned: "{name} is now serving you.", uploading: "Uploading {p}%",
       uploadFailed: "Upload failed: ", you: "Me", agent: "Agent", file: "File", tooLong: "Messages can be at most 4000 characters.",
       required: "Please enter your name and phone number."
     }
@@ -446,9 +448,16 @@
         if (p.is_typing) state.agentTypingTimer = setTimeout(function () { ui.typing.textContent = ""; }, 6000);
         break;
       case "queue.position":
+        // position is the place in line (1 = next); the customer is told how many are ahead.
         ui.queueNode = ui.queueNode || system("");
-        ui.queueNode.textContent = p.position > 0
-          ? t("queue", { n: p.position, m: Math.max(1, Math.round((p.estimated_wait_s || 60) / 60)) }) : t("queueNext");
+        var ahead = Math.max(0, (p.position || 1) - 1);
+        ui.queueNode.textContent = ahead === 0 ? t("queueNext")
+          : p.estimated_wait_s ? t("queue", { n: ahead, m: Math.max(1, Math.round(p.estimated_wait_s / 60)) })
+          : t("queueNoEta", { n: ahead });
+        break;
+      case "contact.assigned":
+        if (ui.queueNode) { ui.queueNode.remove(); ui.queueNode = null; }
+        system(t("assigned", { name: p.agent_name || t("agent") }));
         break;
       case "conversation.resolved":
         state.status = "resolved";

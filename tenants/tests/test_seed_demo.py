@@ -21,8 +21,15 @@ def test_seed_demo_makes_a_working_demo_and_is_idempotent(platform: None) -> Non
     with tenant_context(demo):
         from agents.models import AgentProfile
 
-        agents = {p.user.username: sorted(p.skills.values_list("code", flat=True)) for p in AgentProfile.objects.all()}
-    assert agents == {"agent1": ["after-sales", "vip"], "agent2": ["after-sales", "logistics"], "agent3": ["pre-sales"]}
+        agents = {
+            p.user.username: dict(p.skill_levels.values_list("skill__code", "level"))
+            for p in AgentProfile.objects.all()
+        }
+    assert agents == {
+        "agent1": {"vip": 4, "after-sales": 4},
+        "agent2": {"after-sales": 3, "logistics": 4},
+        "agent3": {"pre-sales": 4, "after-sales": 2},
+    }
     with tenant_context(demo):
         from channels_app.models import Channel
 

@@ -25,10 +25,12 @@ DEMO_WIDGET = {
     "topics": ["售前咨询", "订单与物流", "退换货"],
     "allowed_origins": [],
 }
+# (username, name, skills with levels, pools): agent1 takes VIP after-sales first; agent3 is the
+# backup pool that overflow reaches.
 DEMO_AGENTS = [
-    ("agent1", "王小明", ["vip", "after-sales"]),
-    ("agent2", "李娜", ["after-sales", "logistics"]),
-    ("agent3", "Chen Jie", ["pre-sales"]),
+    ("agent1", "王小明", {"vip": 4, "after-sales": 4}, ["primary"]),
+    ("agent2", "李娜", {"after-sales": 3, "logistics": 4}, ["primary"]),
+    ("agent3", "Chen Jie", {"pre-sales": 4, "after-sales": 2}, ["backup"]),
 ]
 
 
@@ -98,5 +100,14 @@ class Command(BaseCommand):
         return reseller
 
     def _agents(self) -> None:
-        for username, display_name, skills in DEMO_AGENTS:
-            agent_ensure(username=username, password=DEMO_PASSWORD, display_name=display_name, skill_codes=skills)
+        from agents.services.bootstrap import not_ready_reasons_seed_defaults, pools_seed_defaults
+        from routing.services.defaults import routing_seed_defaults
+
+        # A demo tenant made before routing existed gets its defaults too.
+        pools_seed_defaults()
+        not_ready_reasons_seed_defaults()
+        routing_seed_defaults()
+        for username, display_name, skills, pools in DEMO_AGENTS:
+            agent_ensure(
+                username=username, password=DEMO_PASSWORD, display_name=display_name, skills=skills, pools=pools
+            )

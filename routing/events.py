@@ -1,0 +1,94 @@
+"""Routing's real-time events and exactly who receives them (docs/realtime-events.md).
+
+- ``offer.created`` / ``offer.withdrawn`` / ``offer.accepted``: the offered agent's own sockets.
+- ``contact.assigned`` / ``conversation.transferred``: the conversation's group (the customer
+  sees who serves them; agents following it see the change).
+- ``queue.position``: the conversation's group, while the contact waits.
+- ``queue.changed``: the tenant's supervisors group (staff users' sockets), for the live queue view.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from callcenter.core.realtime import publish_on_commit
+from callcenter.core.tenancy import group_name, require_tenant
+from conversations.events import conversation_group
+from routing.models import Offer, RoutedContact
+
+
+def _user_group(user_id: int) -> str:
+    return group_name(require_tenant().pk, "user", user_id)
+
+
+def offer_payload(offer: Offer, contact: RoutedContact, now: datetime) -> dict[str, Any]:
+    customer = contact.customer
+    return {
+        "offer": offer.pk,
+        "contact": contact.pk,
+        "conversation": contact.conversation_id,
+        "customer": {
+            "id": customer.pk,
+            "name": customer.display_name,
+            "tier": customer.tier.code if customer.tier else None,
+            "tier_name": str(customer.tier) if customer.tier else None,
+        },
+        "channel": contact.channel_kind,
+        "media": contact.media,
+        "topic": contact.facts.get("topic", ""),
+        "queue": {"id": contact.queue_id, "name": str(contact.queue)},
+        "waited_s": max(0, round((now - contact.arrived_at).total_seconds())),
+        "expires_at": offer.expires_at.isoformat(),
+        "timeout_s": round((offer.expires_at - offer.created_at).total_seconds()),
+        "transfer_note": contact.transfer_note,
+    }
+
+
+def offer_created(offer: Offer, contact: RoutedContact, user_id: int, now: datetime) -> None:
+    publish_on_commit(_user_group(user_id), "offer.created", offer_payload(offer, contact, now))
+
+
+def offer_withdrawn(offer: Offer, user_id: int, reason: str) -> None:
+    """``reason``: timeout, agent_unavailable, contact_ended, transferred."""
+    publish_on_commit(
+        _user_group(user_id),
+        "offer.withdrawn",
+        {"offer": offer.pk, "contact": offer.contact_id, "reason": reason},
+    )
+
+
+def contact_assigned(contact: RoutedContact, agent_name: str, agent_user_id: int) -> None:
+    tenant = require_tenant()
+    payload = {"conversation": contact.conversation_id, "contact": contact.pk, "agent_name": agent_name}
+    publish_on_commit(_user_group(agent_user_id), "offer.accepted", payload)
+    if contact.conversation_id:
+        publish_on_commit(conversation_group(tenant.pk, contact.conversation_id), "contact.assigned", payload)
+
+
+def conversation_transferred(contact: RoutedContact, to: dict[str, Any]) -> None:
+    tenant = require_tenant()
+    if contact.conversation_id:
+        publish_on_commit(
+            conversation_group(tenant.pk, contact.conversation_id),
+            "conversation.transferred",
+            {"conversation": contact.conversation_id, "contact": contact.pk, "to": to},
+        )
+
+
+def queue_position(conversation_id: int, queue_id: int, position: int, estimated_wait_s: int | None) -> None:
+    tenant = require_tenant()
+    publish_on_commit(
+        conversation_group(tenant.pk, conversation_id),
+        "queue.position",
+        {
+            "conversation": conversation_id,
+            "queue": queue_id,
+            "position": position,
+            "estimated_wait_s": estimated_wait_s,
+        },
+    )
+
+
+def queues_changed(figures: list[dict[str, Any]]) -> None:
+    publish_on_commit(group_name(require_tenant().pk, "supervisors"), "queue.changed", {"queues": figures})

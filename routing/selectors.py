@@ -1,0 +1,209 @@
+"""Reads for routing: the engine's snapshot from the database, queue figures, an agent's offers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
+
+from agents.models import AgentProfile, AgentSkill, AgentState, AgentStatus
+from routing.domain import engine
+from routing.domain.requirements import RequirementError, parse_requirements
+from routing.models import ContactStatus, Offer, OfferStatus, Queue, RoutedContact
+
+log = structlog.get_logger(__name__)
+
+VOICE_CHANNELS = frozenset({"phone"})
+
+
+def media_of(channel_kind: str) -> str:
+    """The capacity a channel uses: calls use voice, everything else is a chat."""
+    return engine.VOICE if channel_kind in VOICE_CHANNELS else "chat"
+
+
+def ts(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def _requirements(text: str, where: str) -> dict[str, int] | None:
+    try:
+        return parse_requirements(text)
+    except RequirementError:
+        # The admin form refuses these; a row written another way must not stop routing.
+        log.error("routing.bad_requirement", where=where, text=text)
+        return None
+
+
+def _pools(rows: Any) -> frozenset[str]:
+    return frozenset(pool.code for pool in rows.all())
+
+
+def engine_queue(queue: Queue) -> engine.Queue | None:
+    steps = []
+    for step in queue.steps.all():
+        skills = _requirements(step.skills, f"queue {queue.pk} step {step.pk}")
+        if skills is None:
+            return None
+        steps.append(engine.Step(float(step.after_seconds), skills, _pools(step.pools)))
+    if not steps or steps[0].after_s > 0:
+        steps.insert(0, engine.Step(0.0, {}))  # a queue without a first step takes any agent
+    overflow = None
+    overflow_pools = _pools(queue.overflow_pools)
+    if overflow_pools or queue.overflow_skills.strip():
+        skills = _requirements(queue.overflow_skills, f"queue {queue.pk} overflow")
+        overflow = engine.Step(0.0, skills or {}, overflow_pools) if skills is not None else None
+    return engine.Queue(
+        id=queue.pk,
+        priority=queue.priority,
+        steps=steps,
+        strategy=engine.Strategy(queue.strategy),
+        overflow=overflow,
+        overflow_active=queue.overflow_active,
+    )
+
+
+def queues_with_steps() -> QuerySet[Queue]:
+    return Queue.objects.prefetch_related("steps__pools", "overflow_pools")
+
+
+@dataclass(frozen=True)
+class AgentFacts:
+    agent: engine.Agent
+    user_id: int
+    name: str
+
+
+def agent_loads(agent_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
+    """Contacts in hand per agent and media: assigned ones and ringing offers."""
+    loads: dict[int, dict[str, int]] = defaultdict(dict)
+    contacts = RoutedContact.objects.filter(status=ContactStatus.ASSIGNED)
+    offers = Offer.objects.filter(status=OfferStatus.RINGING)
+    if agent_ids is not None:
+        contacts, offers = contacts.filter(agent_id__in=agent_ids), offers.filter(agent_id__in=agent_ids)
+    for rows in (
+        contacts.values("agent_id", "media").annotate(n=Count("id")),
+        offers.values("agent_id", "media").annotate(n=Count("id")),
+    ):
+        for row in rows:
+            per_media = loads[row["agent_id"]]
+            per_media[row["media"]] = per_media.get(row["media"], 0) + row["n"]
+    return loads
+
+
+def available_agents() -> dict[int, AgentFacts]:
+    """The agents routing may offer to now, with their skills, pools, capacity and load.
+
+    Plain value queries: this runs on every round, for up to thousands of agents.
+    """
+    rows = list(
+        AgentStatus.objects.filter(state=AgentState.AVAILABLE, agent__is_active=True).values_list(
+            "agent_id",
+            "agent__user_id",
+            "agent__display_name",
+            "available_since",
+            "last_offer_seq",
+            "agent__chat_capacity",
+            "agent__voice_capacity",
+            "agent__voice_blocks_chat",
+        )
+    )
+    ids = [row[0] for row in rows]
+    skills: dict[int, dict[str, int]] = defaultdict(dict)
+    for agent_id, code, level in AgentSkill.objects.filter(agent_id__in=ids).values_list(
+        "agent_id", "skill__code", "level"
+    ):
+        skills[agent_id][code] = level
+    pools: dict[int, set[str]] = defaultdict(set)
+    for agent_id, code in AgentProfile.pools.through.objects.filter(agentprofile_id__in=ids).values_list(
+        "agentprofile_id", "pool__code"
+    ):
+        pools[agent_id].add(code)
+    loads = agent_loads(ids)
+    facts = {}
+    for agent_id, user_id, name, since, seq, chats, calls, blocks in rows:
+        facts[agent_id] = AgentFacts(
+            engine.Agent(
+                id=agent_id,
+                skills=skills[agent_id],
+                pools=frozenset(pools[agent_id]),
+                capacity={"chat": chats, engine.VOICE: calls},
+                load=loads.get(agent_id, {}),
+                available_since=ts(since),
+                last_offer_seq=seq,
+                voice_blocks_chat=blocks,
+            ),
+            user_id,
+            name,
+        )
+    return facts
+
+
+def waiting_contacts() -> list[RoutedContact]:
+    return list(RoutedContact.objects.filter(status=ContactStatus.WAITING).order_by("arrived_at", "id"))
+
+
+def engine_contact(contact: RoutedContact) -> engine.Contact:
+    return engine.Contact(
+        id=contact.pk,
+        queue_id=contact.queue_id,
+        channel=contact.media,
+        arrived_at=ts(contact.arrived_at),
+        priority_boost=contact.priority_boost,
+        excluded_agents=frozenset(contact.declined_by),
+    )
+
+
+def answered_per_queue_recently(now: datetime, window_s: int) -> dict[int, int]:
+    since = now - timedelta(seconds=window_s)
+    rows = RoutedContact.objects.filter(assigned_at__gte=since).values("queue_id").annotate(n=Count("id"))
+    return {row["queue_id"]: row["n"] for row in rows}
+
+
+def offers_ringing_for(user: Any) -> QuerySet[Offer]:
+    return (
+        Offer.objects.filter(agent__user=user, status=OfferStatus.RINGING)
+        .select_related("contact__queue", "contact__customer__tier")
+        .order_by("created_at")
+    )
+
+
+def contacts_of_agent(user: Any) -> QuerySet[RoutedContact]:
+    return RoutedContact.objects.filter(agent__user=user, status=ContactStatus.ASSIGNED).select_related(
+        "queue", "customer"
+    )
+
+
+def queue_figures(now: datetime | None = None) -> list[dict[str, Any]]:
+    """Per queue: contacts waiting and ringing, the longest wait, and whether it overflows. For supervisors."""
+    now = now or timezone.now()
+    rows = {
+        row["queue_id"]: row
+        for row in RoutedContact.objects.filter(status__in=[ContactStatus.WAITING, ContactStatus.OFFERED])
+        .values("queue_id")
+        .annotate(
+            waiting=Count("id", filter=Q(status=ContactStatus.WAITING)),
+            offered=Count("id", filter=Q(status=ContactStatus.OFFERED)),
+            first=Min("arrived_at"),
+        )
+    }
+    figures = []
+    for queue in Queue.objects.order_by("-priority", "code"):
+        row = rows.get(queue.pk, {})
+        first = row.get("first")
+        figures.append(
+            {
+                "queue": queue.pk,
+                "code": queue.code,
+                "name": str(queue),
+                "waiting": row.get("waiting", 0),
+                "offered": row.get("offered", 0),
+                "longest_wait_s": max(0, round((now - first).total_seconds())) if first else 0,
+                "overflowing": queue.overflow_active,
+            }
+        )
+    return figures

@@ -1,0 +1,256 @@
+"""Contacts entering and leaving queues: the routing rule that sends them, the end of a contact,
+transfers to a queue or to a named agent."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import structlog
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agents.models import AgentProfile, AgentState
+from agents.services.states import agent_state_write, agent_status_lock
+from callcenter.core.errors import ConflictError, NotFoundError, PermissionDeniedError
+from conversations.models import Conversation, ConversationStatus, Direction, Message, MessageKind
+from routing import events
+from routing.domain.rules import Facts, Hours, Match, Rule, rule_match
+from routing.models import (
+    LIVE_CONTACT_STATUSES,
+    ContactStatus,
+    HoursMode,
+    Offer,
+    OfferStatus,
+    Queue,
+    RoutedContact,
+    RoutingRule,
+)
+from routing.selectors import media_of
+from routing.services.lock import routing_lock
+from routing.services.triggers import request_round
+
+log = structlog.get_logger(__name__)
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def guess_language(text: str) -> str:
+    """``zh`` when the text has Chinese characters, ``en`` when it is Latin letters only, else ``""``."""
+    if _HAN.search(text):
+        return "zh"
+    return "en" if _LATIN.search(text) else ""
+
+
+def _engine_rule(rule: RoutingRule) -> Rule:
+    hours = None
+    if rule.hours_mode != HoursMode.ANY and rule.hours_start and rule.hours_end:
+        days = frozenset(int(day) for day in rule.weekdays) if rule.weekdays else frozenset(range(7))
+        hours = Hours(rule.hours_start, rule.hours_end, days)
+    return Rule(
+        id=rule.pk,
+        queue_id=rule.queue_id,
+        priority_boost=rule.priority_boost,
+        tiers=frozenset(tier.code for tier in rule.tiers.all()),
+        topics=frozenset(line.strip() for line in rule.topics.splitlines() if line.strip()),
+        channels=frozenset(rule.channels),
+        languages=frozenset(rule.languages),
+        keywords=tuple(line.strip() for line in rule.keywords.splitlines() if line.strip()),
+        hours=hours,
+        outside_hours=rule.hours_mode == HoursMode.CLOSED,
+    )
+
+
+def rules_match(facts: Facts) -> Match:
+    """The tenant's active rules, in order, against these facts; no match means the default queue."""
+    rules = [_engine_rule(rule) for rule in RoutingRule.objects.filter(is_active=True).prefetch_related("tiers")]
+    default = Queue.objects.filter(is_default=True).values_list("pk", flat=True).first()
+    if default is None:
+        default = Queue.objects.order_by("-priority", "pk").values_list("pk", flat=True).first()
+    if default is None:
+        raise ConflictError(_("This call center has no queue yet. Add one in the admin."), code="no_queue")
+    return rule_match(rules, facts, default_queue_id=default)
+
+
+def _facts_of(conversation: Conversation, now: datetime) -> Facts:
+    first = (
+        Message.objects.filter(conversation=conversation, direction=Direction.INBOUND, kind=MessageKind.TEXT)
+        .order_by("seq")
+        .values_list("body", flat=True)
+        .first()
+    ) or ""
+    customer = conversation.customer
+    return Facts(
+        channel=conversation.first_channel.kind,
+        tier=customer.tier.code if customer.tier else "",
+        topic=conversation.topic,
+        language=str(customer.attributes.get("language", "")) or guess_language(first),
+        first_message=first[:2000],
+        at=timezone.localtime(now),
+    )
+
+
+def _explain_rules(match: Match) -> dict[str, Any]:
+    names = dict(RoutingRule.objects.filter(pk__in=[rule_id for rule_id, _ in match.tried]).values_list("pk", "name"))
+    return {
+        "rule": {"id": match.rule.id, "name": names.get(match.rule.id, "")} if match.rule else None,
+        "tried": [
+            {"rule": rule_id, "name": names.get(rule_id, ""), "conditions": [[name, ok] for name, ok in checks]}
+            for rule_id, checks in match.tried
+        ],
+        "queue": match.queue_id,
+        "priority_boost": match.priority_boost,
+    }
+
+
+def contact_enqueue(*, conversation_id: int, now: datetime | None = None) -> RoutedContact | None:
+    """Put a new conversation in the queue its routing rule names. Safe to call twice: a
+    conversation already routed (live or finished) or no longer open is left alone."""
+    now = now or timezone.now()
+    conversation = (
+        Conversation.objects.select_related("customer__tier", "first_channel").filter(pk=conversation_id).first()
+    )
+    if conversation is None or conversation.status != ConversationStatus.OPEN:
+        return None
+    existing = RoutedContact.objects.filter(conversation=conversation).order_by("-pk").first()
+    if existing is not None:
+        return existing if existing.status in LIVE_CONTACT_STATUSES else None
+    facts = _facts_of(conversation, now)
+    match = rules_match(facts)
+    try:
+        with transaction.atomic():
+            contact = RoutedContact.objects.create(
+                conversation=conversation,
+                customer=conversation.customer,
+                channel_kind=facts.channel,
+                media=media_of(facts.channel),
+                queue_id=match.queue_id,
+                priority_boost=match.priority_boost,
+                arrived_at=conversation.opened_at,
+                rule_id=match.rule.id if match.rule else None,
+                facts={
+                    "channel": facts.channel,
+                    "tier": facts.tier,
+                    "topic": facts.topic,
+                    "language": facts.language,
+                    "first_message": facts.first_message[:200],
+                },
+                explanation={"routing": _explain_rules(match)},
+            )
+    except IntegrityError:  # another worker enqueued it a moment ago
+        return RoutedContact.objects.filter(conversation=conversation, status__in=LIVE_CONTACT_STATUSES).first()
+    log.info("routing.contact_enqueued", contact=contact.pk, queue=match.queue_id, rule=contact.rule_id)
+    return contact
+
+
+def _withdraw_ringing(contact: RoutedContact, reason: str, now: datetime) -> None:
+    for offer in Offer.objects.filter(contact=contact, status=OfferStatus.RINGING).select_related("agent"):
+        offer.status, offer.decided_at = OfferStatus.WITHDRAWN, now
+        offer.decision = {**offer.decision, "outcome": reason}
+        offer.save(update_fields=["status", "decided_at", "decision"])
+        events.offer_withdrawn(offer, offer.agent.user_id, reason)
+
+
+def contact_end(*, conversation_id: int, now: datetime | None = None) -> RoutedContact | None:
+    """The conversation ended: its agent's capacity frees (after-contact work first, if the queue
+    asks for it), or a contact still waiting leaves the queue."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        routing_lock()
+        contact = (
+            RoutedContact.objects.select_for_update(of=("self",))
+            .select_related("queue", "agent")
+            .filter(conversation_id=conversation_id, status__in=LIVE_CONTACT_STATUSES)
+            .first()
+        )
+        if contact is None:
+            return None
+        agent = contact.agent
+        if contact.status == ContactStatus.ASSIGNED:
+            contact.status, contact.end_reason = ContactStatus.ENDED, "resolved"
+        else:
+            _withdraw_ringing(contact, "contact_ended", now)
+            contact.status, contact.end_reason = ContactStatus.ABANDONED, "resolved_before_answer"
+        contact.ended_at = now
+        contact.save(update_fields=["status", "end_reason", "ended_at"])
+        if agent is not None and contact.status == ContactStatus.ENDED and contact.queue.after_work_seconds:
+            status = agent_status_lock(agent)
+            if status.state == AgentState.AVAILABLE:
+                agent_state_write(
+                    agent=agent, state=AgentState.AFTER_WORK, after_work_s=contact.queue.after_work_seconds, now=now
+                )
+                _schedule_after_work_end(agent.pk, contact.queue.after_work_seconds)
+        request_round()
+    return contact
+
+
+def _schedule_after_work_end(agent_id: int, seconds: int) -> None:
+    def send() -> None:
+        from routing.tasks import end_after_work
+
+        end_after_work.apply_async(kwargs={"agent_id": agent_id}, countdown=seconds)
+
+    transaction.on_commit(send)
+
+
+def _may_transfer(contact: RoutedContact, user: Any) -> bool:
+    if getattr(user, "is_staff", False):
+        return True  # supervisors and admins move any contact
+    return contact.agent is not None and contact.agent.user_id == user.pk
+
+
+def contact_transfer(
+    *,
+    conversation_id: int,
+    by: Any,
+    queue_id: int | None = None,
+    agent_id: int | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> RoutedContact:
+    """Move a conversation to another queue or to a named agent. It keeps its history, its place
+    in line (the original arrival time) and its conversation; the new agent must accept."""
+    now = now or timezone.now()
+    if (queue_id is None) == (agent_id is None):
+        raise ConflictError(_("Transfer to a queue or to an agent, not both."), code="bad_transfer")
+    note = note.strip()[:500]
+    with transaction.atomic():
+        routing_lock()
+        contact = (
+            RoutedContact.objects.select_for_update(of=("self",))
+            .select_related("agent", "queue", "customer")
+            .filter(conversation_id=conversation_id, status__in=LIVE_CONTACT_STATUSES)
+            .first()
+        )
+        if contact is None:
+            raise NotFoundError(_("This conversation is not being routed."))
+        if not _may_transfer(contact, by):
+            raise PermissionDeniedError(_("Only the agent serving this conversation or a supervisor may transfer it."))
+        target: dict[str, Any]
+        if queue_id is not None:
+            queue = Queue.objects.filter(pk=queue_id).first()
+            if queue is None:
+                raise NotFoundError(_("No such queue."))
+            contact.queue, contact.target_agent = queue, None
+            target = {"queue": queue.pk, "name": str(queue)}
+        else:
+            agent = AgentProfile.objects.filter(pk=agent_id or 0, is_active=True).first()
+            if agent is None:
+                raise NotFoundError(_("No such agent."))
+            if contact.agent_id == agent.pk:
+                raise ConflictError(_("This agent already has the conversation."), code="same_agent")
+            contact.target_agent = agent
+            target = {"agent": agent.pk, "name": agent.display_name}
+        _withdraw_ringing(contact, "transferred", now)
+        history = list(contact.explanation.get("transfers", []))
+        history.append({"at": now.isoformat(), "by": by.pk, "from_agent": contact.agent_id, "to": target, "note": note})
+        contact.explanation = {**contact.explanation, "transfers": history}
+        contact.status, contact.agent, contact.assigned_at = ContactStatus.WAITING, None, None
+        contact.transfer_note, contact.declined_by = note, []
+        contact.save()
+        events.conversation_transferred(contact, target)
+        request_round()
+    return contact

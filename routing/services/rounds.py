@@ -1,0 +1,199 @@
+"""A routing round: the database's state in, the engine's offers out, stored and announced."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import structlog
+from django.db import transaction
+from django.utils import timezone
+
+from agents.models import AgentStatus
+from routing import events
+from routing.domain import engine
+from routing.domain.overflow import OverflowPolicy, QueueLoad, overflow_next
+from routing.models import ContactStatus, Offer, Queue, RoutedContact
+from routing.selectors import (
+    AgentFacts,
+    answered_per_queue_recently,
+    available_agents,
+    engine_contact,
+    engine_queue,
+    queue_figures,
+    queues_with_steps,
+    ts,
+    waiting_contacts,
+)
+from routing.services.lock import routing_lock
+
+log = structlog.get_logger(__name__)
+
+POSITIONS_PUBLISHED_PER_QUEUE = 100  # beyond that a customer keeps the last position shown
+RECENT_WINDOW_S = 900  # wait estimates from the answer rate of the last 15 minutes
+
+
+def _overflow_update(queue: Queue, spec: engine.Queue, agents: list[engine.Agent], waiting: int, now: datetime) -> bool:
+    """Switch the queue's overflow on or off (with hysteresis); returns whether it is on."""
+    if spec.overflow is None:
+        return False
+    own = [agent for agent in agents if any(engine.qualifies(agent, step) for step in spec.steps)]
+    load = QueueLoad(
+        waiting=waiting,
+        primary_ready=len(own),
+        primary_with_room=sum(1 for agent in own if agent.has_room("chat") or agent.has_room(engine.VOICE)),
+    )
+    policy = OverflowPolicy(
+        on_ratio=float(queue.overflow_on_ratio),
+        off_ratio=float(min(queue.overflow_off_ratio, queue.overflow_on_ratio or Decimal(0))),
+        min_hold_s=float(queue.overflow_hold_seconds),
+    )
+    changed_at = ts(queue.overflow_changed_at) if queue.overflow_changed_at else float("-inf")
+    active = overflow_next(active=queue.overflow_active, changed_at=changed_at, now=ts(now), load=load, policy=policy)
+    if active != queue.overflow_active:
+        queue.overflow_active, queue.overflow_changed_at = active, now
+        queue.save(update_fields=["overflow_active", "overflow_changed_at"])
+        log.info("routing.overflow_switched", queue=queue.pk, active=active, waiting=waiting, ready=load.primary_ready)
+    return active
+
+
+def _decision(offer: engine.Offer, spec: engine.Queue, names: dict[int, str]) -> dict[str, Any]:
+    step = spec.steps[offer.step]
+    return {
+        "step": offer.step,
+        "step_skills": dict(step.skills),
+        "step_pools": sorted(step.pools),
+        "via_overflow": offer.via_overflow,
+        "strategy": offer.strategy.value,
+        "candidates": [
+            {"agent": c.agent_id, "name": names.get(c.agent_id, ""), "score": list(c.score)} for c in offer.candidates
+        ],
+        "chosen": offer.agent_id,
+    }
+
+
+def _direct_offers(
+    direct: list[RoutedContact], agents: dict[int, AgentFacts]
+) -> list[tuple[RoutedContact, int, dict[str, Any]]]:
+    """Contacts transferred to a named agent go to that agent only, when it has room."""
+    made = []
+    for contact in direct:
+        facts = agents.get(contact.target_agent_id or 0)
+        if facts is None or not facts.agent.has_room(contact.media):
+            continue
+        load = dict(facts.agent.load)
+        load[contact.media] = load.get(contact.media, 0) + 1
+        agents[facts.agent.id] = replace(facts, agent=replace(facts.agent, load=load))
+        made.append((contact, facts.agent.id, {"transfer_to_agent": facts.agent.id, "chosen": facts.agent.id}))
+    return made
+
+
+def routing_round(*, now: datetime | None = None) -> list[Offer]:
+    """Offer every waiting contact that can be matched now. Returns the offers made."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        routing_lock()
+        waiting = waiting_contacts()
+        if not waiting:
+            return []
+        queue_rows = {queue.pk: queue for queue in queues_with_steps()}
+        agents = available_agents()
+        per_queue: dict[int, int] = defaultdict(int)
+        for contact in waiting:
+            per_queue[contact.queue_id] += 1
+        specs: dict[int, engine.Queue] = {}
+        agent_list = [facts.agent for facts in agents.values()]
+        for queue in queue_rows.values():
+            spec = engine_queue(queue)
+            if spec is None:
+                continue
+            active = _overflow_update(queue, spec, agent_list, per_queue[queue.pk], now)
+            specs[queue.pk] = replace(spec, overflow_active=active)
+        direct = [c for c in waiting if c.target_agent_id]
+        chosen = _direct_offers(direct, agents)
+        by_id = {contact.pk: contact for contact in waiting}
+        names = {agent_id: facts.name for agent_id, facts in agents.items()}
+        for offer in engine.route_round(
+            now=ts(now),
+            queues=specs,
+            agents=[facts.agent for facts in agents.values()],
+            waiting=[engine_contact(c) for c in waiting if not c.target_agent_id],
+        ):
+            chosen.append((by_id[offer.contact_id], offer.agent_id, _decision(offer, specs[offer.queue_id], names)))
+        made = _store_offers(chosen, agents, queue_rows, now)
+        _publish_positions(waiting, made, specs, now)
+    return made
+
+
+def _store_offers(
+    chosen: list[tuple[RoutedContact, int, dict[str, Any]]],
+    agents: dict[int, AgentFacts],
+    queues: dict[int, Queue],
+    now: datetime,
+) -> list[Offer]:
+    if not chosen:
+        return []
+    seq = max((facts.agent.last_offer_seq for facts in agents.values()), default=0)
+    made = []
+    for contact, agent_id, decision in chosen:
+        queue = queues[contact.queue_id]
+        seq += 1
+        offer = Offer.objects.create(
+            contact=contact,
+            agent_id=agent_id,
+            media=contact.media,
+            created_at=now,
+            expires_at=now + timedelta(seconds=queue.offer_timeout_seconds),
+            decision=decision,
+        )
+        contact.status, contact.offers_made = ContactStatus.OFFERED, contact.offers_made + 1
+        contact.queue = queue
+        contact.save(update_fields=["status", "offers_made"])
+        AgentStatus.objects.filter(agent_id=agent_id).update(last_offer_seq=seq)
+        events.offer_created(offer, contact, agents[agent_id].user_id, now)
+        _schedule_expiry(offer.pk, queue.offer_timeout_seconds)
+        made.append(offer)
+    log.info("routing.offers_made", count=len(made))
+    return made
+
+
+def _schedule_expiry(offer_id: int, seconds: int) -> None:
+    def send() -> None:
+        from routing.tasks import expire_offer
+
+        expire_offer.apply_async(kwargs={"offer_id": offer_id}, countdown=seconds)
+
+    transaction.on_commit(send)
+
+
+def _publish_positions(
+    waiting: list[RoutedContact], made: list[Offer], specs: dict[int, engine.Queue], now: datetime
+) -> None:
+    """Tell each customer still waiting their new place in line and a wait estimate, when it changed."""
+    offered = {offer.contact_id for offer in made}
+    lines: dict[int, list[RoutedContact]] = defaultdict(list)
+    for contact in waiting:
+        if contact.pk not in offered and contact.conversation_id:
+            lines[contact.queue_id].append(contact)
+    answered: dict[int, int] | None = None
+    changed = []
+    for queue_id, line in lines.items():
+        priority = specs[queue_id].priority if queue_id in specs else 0
+        line.sort(key=lambda c: (-(priority + c.priority_boost), c.arrived_at, c.pk))
+        for position, contact in enumerate(line[:POSITIONS_PUBLISHED_PER_QUEUE], start=1):
+            if contact.last_position == position:
+                continue
+            if answered is None:
+                answered = answered_per_queue_recently(now, RECENT_WINDOW_S)
+            rate_per_s = answered.get(queue_id, 0) / RECENT_WINDOW_S
+            estimate = round(position / rate_per_s) if rate_per_s else None
+            events.queue_position(contact.conversation_id or 0, queue_id, position, estimate)
+            contact.last_position = position
+            changed.append(contact)
+    if changed:
+        RoutedContact.objects.bulk_update(changed, ["last_position"])
+    if changed or made:
+        events.queues_changed(queue_figures(now))

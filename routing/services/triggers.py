@@ -1,0 +1,42 @@
+"""Asking for a routing round soon, without sending a task for every change.
+
+Many changes in a burst (fifty new chats in a second) need one round, not fifty: a short-lived
+Redis flag marks a round as already asked for; the round task clears it before it reads the
+state, so a change made after that read asks for the next round.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from callcenter.core.tenancy import current_schema
+from callcenter.core.throttle import redis_client
+
+PENDING_TTL_S = 5  # if the asked-for round never runs, the flag lapses and the sweep routes
+
+
+def pending_key(schema: str) -> str:
+    return f"routing:pending:{schema}"
+
+
+def request_round(*, countdown_s: float | None = None) -> None:
+    """A round after the current transaction commits (or after ``countdown_s``, for timers)."""
+    schema = current_schema()
+
+    def send() -> None:
+        from routing.tasks import route
+
+        if countdown_s is not None:
+            route.apply_async(countdown=max(0.0, countdown_s))
+            return
+        client = redis_client()
+        if client is None or client.set(pending_key(schema), 1, nx=True, ex=PENDING_TTL_S):
+            route.apply_async()
+
+    transaction.on_commit(send)
+
+
+def clear_round_request() -> None:
+    client = redis_client()
+    if client is not None:
+        client.delete(pending_key(current_schema()))
