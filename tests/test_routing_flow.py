@@ -79,3 +79,41 @@ async def test_a_new_chat_rings_the_best_agent_then_the_next_when_it_rings_out(
     assert await sync_to_async(expert_state)() == AgentState.NOT_READY  # "missed"
     await expert.disconnect()
     await courier.disconnect()
+
+
+def _vip_setup(two_tenants: TwoTenants) -> None:
+    with tenant_context(two_tenants.a):
+        from agents.models import Pool
+        from agents.services.agents import agent_skills_set
+        from routing.models import QueueStep
+
+        agent_skills_set(agent=AgentProfile.objects.get(user__username="agent"), skills={"after-sales": 3})
+        AgentProfile.objects.get(user__username="agent").pools.set(Pool.objects.filter(code="primary"))
+        QueueStep.objects.filter(queue__code="vip-after-sales", after_seconds=60).update(after_seconds=2)
+        QueueStep.objects.filter(queue__code="vip-after-sales").update(skills="after-sales:1")
+        QueueStep.objects.filter(queue__code="vip-after-sales", after_seconds=0).update(skills="vip:1 after-sales:1")
+
+
+def _vip_writes(two_tenants: TwoTenants) -> int:
+    with tenant_context(two_tenants.a):
+        received = inbound_message_receive(
+            channel=widget_channel(),
+            contact=Contact(kind="web_visitor", external_id="v-vip", tier_code="vip"),
+            body="我要退货",
+        )
+        return received.message.conversation_id
+
+
+async def test_a_waiting_vip_contact_relaxes_on_time_without_the_sweep(
+    two_tenants: TwoTenants, celery_worker: object
+) -> None:
+    """No VIP agent is in: after the queue's relax time (2 s here) an after-sales agent is offered
+    it, driven by the round's own timer (no beat runs in tests)."""
+    await sync_to_async(_vip_setup)(two_tenants)
+    desk = await _available_desk(two_tenants, "agent")
+    started = asyncio.get_running_loop().time()
+    conversation = await sync_to_async(_vip_writes)(two_tenants)
+    offer = await _event(desk, "offer.created", timeout=15)
+    waited = asyncio.get_running_loop().time() - started
+    assert offer["conversation"] == conversation and 1.9 <= waited < 8, waited
+    await desk.disconnect()

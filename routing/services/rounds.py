@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -16,6 +15,7 @@ from agents.models import AgentStatus
 from routing import events
 from routing.domain import engine
 from routing.domain.overflow import OverflowPolicy, QueueLoad, overflow_next
+from routing.domain.router import Router
 from routing.models import ContactStatus, Offer, Queue, RoutedContact
 from routing.selectors import (
     AgentFacts,
@@ -29,6 +29,7 @@ from routing.selectors import (
     waiting_contacts,
 )
 from routing.services.lock import routing_lock
+from routing.services.triggers import request_round_at
 
 log = structlog.get_logger(__name__)
 
@@ -36,28 +37,25 @@ POSITIONS_PUBLISHED_PER_QUEUE = 100  # beyond that a customer keeps the last pos
 RECENT_WINDOW_S = 900  # wait estimates from the answer rate of the last 15 minutes
 
 
-def _overflow_update(queue: Queue, spec: engine.Queue, agents: list[engine.Agent], waiting: int, now: datetime) -> bool:
-    """Switch the queue's overflow on or off (with hysteresis); returns whether it is on."""
+def _overflow_update(queue: Queue, spec: engine.Queue, router: Router, now: datetime) -> engine.Queue:
+    """Switch the queue's overflow on or off (with hysteresis) from the router's view of its agents."""
     if spec.overflow is None:
-        return False
-    own = [agent for agent in agents if any(engine.qualifies(agent, step) for step in spec.steps)]
-    load = QueueLoad(
-        waiting=waiting,
-        primary_ready=len(own),
-        primary_with_room=sum(1 for agent in own if agent.has_room("chat") or agent.has_room(engine.VOICE)),
-    )
+        return spec
+    ready, with_room = router.staffing(spec.steps, ("chat", engine.VOICE))
+    load = QueueLoad(waiting=router.waiting_in(queue.pk), primary_ready=ready, primary_with_room=with_room)
     policy = OverflowPolicy(
         on_ratio=float(queue.overflow_on_ratio),
-        off_ratio=float(min(queue.overflow_off_ratio, queue.overflow_on_ratio or Decimal(0))),
+        off_ratio=float(min(queue.overflow_off_ratio, queue.overflow_on_ratio)),
         min_hold_s=float(queue.overflow_hold_seconds),
     )
     changed_at = ts(queue.overflow_changed_at) if queue.overflow_changed_at else float("-inf")
     active = overflow_next(active=queue.overflow_active, changed_at=changed_at, now=ts(now), load=load, policy=policy)
-    if active != queue.overflow_active:
-        queue.overflow_active, queue.overflow_changed_at = active, now
-        queue.save(update_fields=["overflow_active", "overflow_changed_at"])
-        log.info("routing.overflow_switched", queue=queue.pk, active=active, waiting=waiting, ready=load.primary_ready)
-    return active
+    if active == queue.overflow_active:
+        return spec
+    queue.overflow_active, queue.overflow_changed_at = active, now
+    queue.save(update_fields=["overflow_active", "overflow_changed_at"])
+    log.info("routing.overflow_switched", queue=queue.pk, active=active, waiting=load.waiting, ready=ready)
+    return replace(spec, overflow_active=active)
 
 
 def _decision(offer: engine.Offer, spec: engine.Queue, names: dict[int, str]) -> dict[str, Any]:
@@ -100,31 +98,28 @@ def routing_round(*, now: datetime | None = None) -> list[Offer]:
         if not waiting:
             return []
         queue_rows = {queue.pk: queue for queue in queues_with_steps()}
+        specs = {pk: spec for pk, queue in queue_rows.items() if (spec := engine_queue(queue)) is not None}
         agents = available_agents()
-        per_queue: dict[int, int] = defaultdict(int)
+        chosen = _direct_offers([c for c in waiting if c.target_agent_id], agents)
+        router = Router(specs)  # route_round's decisions, indexed: fast with thousands of agents
+        for facts in agents.values():
+            router.upsert_agent(facts.agent)
         for contact in waiting:
-            per_queue[contact.queue_id] += 1
-        specs: dict[int, engine.Queue] = {}
-        agent_list = [facts.agent for facts in agents.values()]
-        for queue in queue_rows.values():
-            spec = engine_queue(queue)
-            if spec is None:
-                continue
-            active = _overflow_update(queue, spec, agent_list, per_queue[queue.pk], now)
-            specs[queue.pk] = replace(spec, overflow_active=active)
-        direct = [c for c in waiting if c.target_agent_id]
-        chosen = _direct_offers(direct, agents)
+            if not contact.target_agent_id and contact.queue_id in specs:
+                router.add_contact(engine_contact(contact))
+        for pk, spec in list(specs.items()):
+            specs[pk] = _overflow_update(queue_rows[pk], spec, router, now)
+            if specs[pk] is not spec:
+                router.set_queue(specs[pk])
         by_id = {contact.pk: contact for contact in waiting}
         names = {agent_id: facts.name for agent_id, facts in agents.items()}
-        for offer in engine.route_round(
-            now=ts(now),
-            queues=specs,
-            agents=[facts.agent for facts in agents.values()],
-            waiting=[engine_contact(c) for c in waiting if not c.target_agent_id],
-        ):
+        for offer in router.route(ts(now)):
             chosen.append((by_id[offer.contact_id], offer.agent_id, _decision(offer, specs[offer.queue_id], names)))
         made = _store_offers(chosen, agents, queue_rows, now)
         _publish_positions(waiting, made, specs, now)
+        next_step_at = router.next_change_at(ts(now))
+        if next_step_at is not None:
+            request_round_at(next_step_at, ts(now))
     return made
 
 

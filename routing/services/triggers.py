@@ -36,6 +36,22 @@ def request_round(*, countdown_s: float | None = None) -> None:
     transaction.on_commit(send)
 
 
+def request_round_at(at_epoch_s: float, now_epoch_s: float) -> None:
+    """A round when a waiting contact reaches its next step; one timer per tenant and second."""
+    schema = current_schema()
+
+    def send() -> None:
+        from routing.tasks import route
+
+        client = redis_client()
+        key = f"routing:timer:{schema}:{int(at_epoch_s)}"
+        delay = max(0.0, at_epoch_s - now_epoch_s) + 0.05  # just after the step's time, never before
+        if client is None or client.set(key, 1, nx=True, ex=int(delay) + 60):
+            route.apply_async(countdown=delay)
+
+    transaction.on_commit(send)
+
+
 def clear_round_request() -> None:
     client = redis_client()
     if client is not None:
