@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from agents.models import Skill
 from callcenter.admin_sites import tenant_admin_site
 from channels_app.models import ChannelKind
+from routing.admin_simulation import simulate_selected_rules
 from routing.domain.requirements import RequirementError, format_requirements, parse_requirements
 from routing.models import HoursMode, Offer, Queue, QueueStep, RoutedContact, RoutingRule
 
@@ -175,6 +176,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     list_editable = ["position", "is_active"]
     list_filter = ["is_active", "queue"]
     filter_horizontal = ["tiers"]
+    actions = [simulate_selected_rules]
     fieldsets = [
         (None, {"fields": ["position", "name", "is_active"]}),
         (_("When"), {"fields": ["tiers", "topics", "channels", "languages", "keywords"]}),
