@@ -100,3 +100,32 @@ async def test_the_socket_is_the_agents_presence(two_tenants: TwoTenants) -> Non
     assert await sync_to_async(_in)(tenant, lambda: agent_presence_check(agent_id=agent_id)) is True
     state = await sync_to_async(_in)(tenant, lambda: AgentStatus.objects.get(agent_id=agent_id).state)
     assert state == AgentState.OFFLINE
+
+
+async def test_waiting_customers_are_told_their_place_in_line_and_who_serves_them(two_tenants: TwoTenants) -> None:
+    tenant = two_tenants.a
+    first = await sync_to_async(_in)(tenant, customer_writes, "在吗")
+    second = await sync_to_async(_in)(tenant, customer_writes, "你好")
+    watcher, _hello = await _desk(tenant, "staff")  # follows the second conversation, as its widget would
+    await watcher.send_json_to({"type": "conversation.subscribe", "conversation": second.conversation_id})
+    await _events_until(watcher, "subscribed")
+    await sync_to_async(_in)(tenant, routing_round)  # nobody available: both wait
+    position = await _events_until(watcher, "queue.position")
+    assert position["payload"] == {
+        "conversation": second.conversation_id,
+        "queue": second.queue_id,
+        "position": 2,
+        "estimated_wait_s": None,  # no answers in this queue yet to estimate from
+    }
+
+    desk, _hello = await _desk(tenant, "agent")
+    await desk.send_json_to({"type": "agent.state.set", "state": "available"})
+    await _events_until(desk, "agent.state")
+    await sync_to_async(_in)(tenant, routing_round)  # what the round the state change asked for does
+    offers = [await _events_until(desk, "offer.created") for _ in range(2)]  # room for both: 3 chats
+    assert [o["payload"]["conversation"] for o in offers] == [first.conversation_id, second.conversation_id]
+    await desk.send_json_to({"type": "offer.accept", "offer": offers[1]["payload"]["offer"]})
+    assigned = await _events_until(watcher, "contact.assigned")
+    assert assigned["payload"]["agent_name"] == "agent"
+    await desk.disconnect()
+    await watcher.disconnect()
