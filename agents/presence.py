@@ -37,6 +37,20 @@ def presence_leave(*, tenant_id: int, agent_id: int, connection: str) -> None:
         client.zrem(_key(tenant_id, agent_id), connection)
 
 
+def presence_absent(*, tenant_id: int, agent_ids: list[int]) -> list[int]:
+    """Those of ``agent_ids`` with no socket that beat recently: one Redis round trip for all."""
+    client: Any = redis_client()
+    if client is None or not agent_ids:
+        return []
+    cutoff = time.time() - settings.AGENT_HEARTBEAT_TIMEOUT_S
+    pipe = client.pipeline(transaction=False)
+    for agent_id in agent_ids:
+        pipe.zremrangebyscore(_key(tenant_id, agent_id), "-inf", cutoff)
+        pipe.zcard(_key(tenant_id, agent_id))
+    counts = pipe.execute()[1::2]
+    return [agent_id for agent_id, live in zip(agent_ids, counts, strict=True) if not live]
+
+
 def presence_live_sockets(*, tenant_id: int, agent_id: int) -> int:
     """How many of the agent's sockets beat recently. Without Redis every agent counts as present."""
     client: Any = redis_client()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import models, transaction
 
 from agents.models import NotReadyReason, Pool, Skill
 from customers.services.tiers import tiers_seed_defaults
@@ -22,14 +23,19 @@ DEFAULT_SKILLS: list[tuple[str, str, str, str]] = [
 ]
 
 
-def skills_seed_defaults() -> int:
+def _seed_named(model: type[models.Model], rows: Iterable[tuple[str, str, str, dict[str, Any]]]) -> int:
+    """Create the (code, Chinese name, English name, other fields) rows that are missing; returns how many."""
     created = 0
-    for code, name, name_en, description in DEFAULT_SKILLS:
-        _skill, was_created = Skill.objects.get_or_create(
-            code=code, defaults={"name": name, "name_en": name_en, "description": description}
+    for code, name, name_en, extra in rows:
+        _row, was_created = model._default_manager.get_or_create(
+            code=code, defaults={"name": name, "name_en": name_en, **extra}
         )
         created += int(was_created)
     return created
+
+
+def skills_seed_defaults() -> int:
+    return _seed_named(Skill, ((c, n, e, {"description": d}) for c, n, e, d in DEFAULT_SKILLS))
 
 
 DEFAULT_POOLS: list[tuple[str, str, str, str]] = [
@@ -47,23 +53,11 @@ DEFAULT_NOT_READY_REASONS: list[tuple[str, str, str, bool]] = [
 
 
 def pools_seed_defaults() -> int:
-    created = 0
-    for code, name, name_en, description in DEFAULT_POOLS:
-        _pool, was_created = Pool.objects.get_or_create(
-            code=code, defaults={"name": name, "name_en": name_en, "description": description}
-        )
-        created += int(was_created)
-    return created
+    return _seed_named(Pool, ((c, n, e, {"description": d}) for c, n, e, d in DEFAULT_POOLS))
 
 
 def not_ready_reasons_seed_defaults() -> int:
-    created = 0
-    for code, name, name_en, is_system in DEFAULT_NOT_READY_REASONS:
-        _reason, was_created = NotReadyReason.objects.get_or_create(
-            code=code, defaults={"name": name, "name_en": name_en, "is_system": is_system}
-        )
-        created += int(was_created)
-    return created
+    return _seed_named(NotReadyReason, ((c, n, e, {"is_system": s}) for c, n, e, s in DEFAULT_NOT_READY_REASONS))
 
 
 def tenant_bootstrap(*, admin_email: str, admin_password_hash: str, language: str) -> None:

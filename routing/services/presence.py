@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import AgentProfile, AgentState, AgentStatus
-from agents.presence import presence_live_sockets
+from agents.presence import presence_absent, presence_live_sockets
 from agents.services.states import agent_state_write
 from callcenter.core.errors import NotFoundError
 from callcenter.core.tenancy import require_tenant
@@ -92,7 +92,8 @@ def agent_presence_check(*, agent_id: int) -> bool:
 def agents_absent_set_offline() -> int:
     """The sweep: every agent not offline whose sockets are all gone (grace included in the timeout)."""
     ids = list(AgentStatus.objects.exclude(state=AgentState.OFFLINE).values_list("agent_id", flat=True))
-    return sum(agent_presence_check(agent_id=agent_id) for agent_id in ids)
+    absent = presence_absent(tenant_id=require_tenant().pk, agent_ids=ids)
+    return sum(agent_presence_check(agent_id=agent_id) for agent_id in absent)
 
 
 def after_work_end(*, agent_id: int | None = None, now: datetime | None = None) -> int:
