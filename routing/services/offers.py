@@ -15,7 +15,7 @@ from agents.services.bootstrap import MISSED_REASON
 from agents.services.states import agent_state_write
 from callcenter.core.errors import ConflictError, NotFoundError
 from routing import events
-from routing.models import ContactStatus, Offer, OfferStatus
+from routing.models import ContactStatus, Offer, OfferStatus, RoutedContact
 from routing.services.lock import routing_lock
 from routing.services.triggers import request_round
 
@@ -73,11 +73,18 @@ def offer_decline(*, offer_id: int, user: Any, now: datetime | None = None) -> O
         contact = offer.contact
         contact.status = ContactStatus.WAITING
         contact.declined_by = sorted({*contact.declined_by, offer.agent_id})
-        contact.save(update_fields=["status", "declined_by"])
+        _back_to_the_queue_if_named(contact, offer.agent_id)
+        contact.save(update_fields=["status", "declined_by", "target_agent"])
         events.offer_withdrawn(offer, offer.agent.user_id, "declined")
         request_round()
     log.info("routing.offer_declined", offer=offer.pk, contact=contact.pk, agent=offer.agent_id)
     return offer
+
+
+def _back_to_the_queue_if_named(contact: RoutedContact, agent_id: int) -> None:
+    """A transfer to a named agent who declines or misses it goes to its queue's agents instead."""
+    if contact.target_agent_id == agent_id:
+        contact.target_agent = None
 
 
 def _ring_out(offer: Offer, now: datetime) -> None:
@@ -87,7 +94,8 @@ def _ring_out(offer: Offer, now: datetime) -> None:
     offer.save(update_fields=["status", "decided_at"])
     contact = offer.contact
     contact.status = ContactStatus.WAITING
-    contact.save(update_fields=["status"])
+    _back_to_the_queue_if_named(contact, offer.agent_id)
+    contact.save(update_fields=["status", "target_agent"])
     events.offer_withdrawn(offer, offer.agent.user_id, "timeout")
     status = AgentStatus.objects.filter(agent=offer.agent).values_list("state", flat=True).first()
     if status == AgentState.AVAILABLE:

@@ -42,7 +42,9 @@ def contacts_past_max_wait(now: datetime) -> int:
         for queue in Queue.objects.all():
             late = overdue.filter(queue=queue, arrived_at__lte=now - timedelta(seconds=queue.max_wait_seconds))
             if queue.fallback_queue_id and queue.fallback_queue_id != queue.pk:
-                moved += late.update(queue_id=queue.fallback_queue_id, last_position=None, over_max_wait=True)
+                moved += late.update(
+                    queue_id=queue.fallback_queue_id, last_position=None, over_max_wait=True, target_agent=None
+                )
             else:
                 moved += late.update(over_max_wait=True)
     return moved

@@ -212,3 +212,18 @@ def test_the_sweep_sets_agents_without_a_live_socket_offline_and_takes_back_thei
     assert AgentStatus.objects.get(agent=gone).state == AgentState.OFFLINE
     assert Offer.objects.get(pk=offer.pk).status == OfferStatus.WITHDRAWN
     assert Offer.objects.get(status=OfferStatus.RINGING).agent == present
+
+
+def test_a_named_agent_who_declines_a_transfer_sends_it_to_the_queue(shop: Tenant) -> None:
+    first = agent("first", {"after-sales": 3}, chats=1)
+    named = agent("named", {"logistics": 3})
+    contact = customer_writes("退货")
+    (offer,) = routing_round()
+    offer_accept(offer_id=offer.pk, user=user_of(first))
+    contact_transfer(conversation_id=contact.conversation_id, by=user_of(first), agent_id=named.pk)
+    (handover,) = routing_round()
+    assert handover.agent == named
+    offer_decline(offer_id=handover.pk, user=user_of(named))
+    # Back to the after-sales queue: the first agent has room again and takes it.
+    (again,) = routing_round()
+    assert again.agent == first and again.contact_id == contact.pk
