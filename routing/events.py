@@ -45,8 +45,11 @@ def offer_payload(offer: Offer, contact: RoutedContact, now: datetime) -> dict[s
     }
 
 
-def offer_created(offer: Offer, contact: RoutedContact, user_id: int, now: datetime) -> None:
-    publish_on_commit(_user_group(user_id), "offer.created", offer_payload(offer, contact, now))
+Outbox = list[tuple[str, str, dict[str, Any]]]  # a round's events, sent together after it commits
+
+
+def offer_created(offer: Offer, contact: RoutedContact, user_id: int, now: datetime, out: Outbox) -> None:
+    out.append((_user_group(user_id), "offer.created", offer_payload(offer, contact, now)))
 
 
 def offer_withdrawn(offer: Offer, user_id: int, reason: str) -> None:
@@ -76,19 +79,23 @@ def conversation_transferred(contact: RoutedContact, to: dict[str, Any]) -> None
         )
 
 
-def queue_position(conversation_id: int, queue_id: int, position: int, estimated_wait_s: int | None) -> None:
+def queue_position(
+    conversation_id: int, queue_id: int, position: int, estimated_wait_s: int | None, out: Outbox
+) -> None:
     tenant = require_tenant()
-    publish_on_commit(
-        conversation_group(tenant.pk, conversation_id),
-        "queue.position",
-        {
-            "conversation": conversation_id,
-            "queue": queue_id,
-            "position": position,
-            "estimated_wait_s": estimated_wait_s,
-        },
+    out.append(
+        (
+            conversation_group(tenant.pk, conversation_id),
+            "queue.position",
+            {
+                "conversation": conversation_id,
+                "queue": queue_id,
+                "position": position,
+                "estimated_wait_s": estimated_wait_s,
+            },
+        )
     )
 
 
-def queues_changed(figures: list[dict[str, Any]]) -> None:
-    publish_on_commit(group_name(require_tenant().pk, "supervisors"), "queue.changed", {"queues": figures})
+def queues_changed(figures: list[dict[str, Any]], out: Outbox) -> None:
+    out.append((group_name(require_tenant().pk, "supervisors"), "queue.changed", {"queues": figures}))

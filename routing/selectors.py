@@ -11,7 +11,8 @@ import structlog
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from agents.models import AgentProfile, AgentSkill, AgentState, AgentStatus
+from agents.models import AgentState, AgentStatus
+from agents.profile_cache import agent_profiles
 from routing.domain import engine
 from routing.domain.requirements import RequirementError, parse_requirements
 from routing.models import ContactStatus, Offer, OfferStatus, Queue, RoutedContact
@@ -78,13 +79,16 @@ class AgentFacts:
     name: str
 
 
-def agent_loads(agent_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
+def agent_loads(agent_ids: list[int] | None = None, *, available_only: bool = False) -> dict[int, dict[str, int]]:
     """Contacts in hand per agent and media: assigned ones and ringing offers."""
     loads: dict[int, dict[str, int]] = defaultdict(dict)
     contacts = RoutedContact.objects.filter(status=ContactStatus.ASSIGNED)
     offers = Offer.objects.filter(status=OfferStatus.RINGING)
     if agent_ids is not None:
         contacts, offers = contacts.filter(agent_id__in=agent_ids), offers.filter(agent_id__in=agent_ids)
+    if available_only:  # a join, not a list of thousands of ids
+        contacts = contacts.filter(agent__status__state=AgentState.AVAILABLE)
+        offers = offers.filter(agent__status__state=AgentState.AVAILABLE)
     for rows in (
         contacts.values("agent_id", "media").annotate(n=Count("id")),
         offers.values("agent_id", "media").annotate(n=Count("id")),
@@ -98,47 +102,32 @@ def agent_loads(agent_ids: list[int] | None = None) -> dict[int, dict[str, int]]
 def available_agents() -> dict[int, AgentFacts]:
     """The agents routing may offer to now, with their skills, pools, capacity and load.
 
-    Plain value queries: this runs on every round, for up to thousands of agents.
+    Runs on every round for up to thousands of agents: the agents' skills and pools come from
+    the per-process cache (agents.profile_cache); only states and loads are read each time.
     """
-    rows = list(
-        AgentStatus.objects.filter(state=AgentState.AVAILABLE, agent__is_active=True).values_list(
-            "agent_id",
-            "agent__user_id",
-            "agent__display_name",
-            "available_since",
-            "last_offer_seq",
-            "agent__chat_capacity",
-            "agent__voice_capacity",
-            "agent__voice_blocks_chat",
-        )
+    profiles = agent_profiles()
+    rows = AgentStatus.objects.filter(state=AgentState.AVAILABLE, agent__is_active=True).values_list(
+        "agent_id", "available_since", "last_offer_seq"
     )
-    ids = [row[0] for row in rows]
-    skills: dict[int, dict[str, int]] = defaultdict(dict)
-    for agent_id, code, level in AgentSkill.objects.filter(agent_id__in=ids).values_list(
-        "agent_id", "skill__code", "level"
-    ):
-        skills[agent_id][code] = level
-    pools: dict[int, set[str]] = defaultdict(set)
-    for agent_id, code in AgentProfile.pools.through.objects.filter(agentprofile_id__in=ids).values_list(
-        "agentprofile_id", "pool__code"
-    ):
-        pools[agent_id].add(code)
-    loads = agent_loads(ids)
+    loads = agent_loads(available_only=True)
     facts = {}
-    for agent_id, user_id, name, since, seq, chats, calls, blocks in rows:
+    for agent_id, since, seq in rows:
+        profile = profiles.get(agent_id)
+        if profile is None:  # made a moment ago, after the cache's version was read
+            continue
         facts[agent_id] = AgentFacts(
             engine.Agent(
                 id=agent_id,
-                skills=skills[agent_id],
-                pools=frozenset(pools[agent_id]),
-                capacity={"chat": chats, engine.VOICE: calls},
+                skills=profile.skills,
+                pools=profile.pools,
+                capacity=profile.capacity,
                 load=loads.get(agent_id, {}),
                 available_since=ts(since),
                 last_offer_seq=seq,
-                voice_blocks_chat=blocks,
+                voice_blocks_chat=profile.voice_blocks_chat,
             ),
-            user_id,
-            name,
+            profile.user_id,
+            profile.name,
         )
     return facts
 

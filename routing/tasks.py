@@ -10,15 +10,15 @@ from callcenter.core.tasks import TenantOnlyTask
 
 @shared_task(name="routing.tasks.contact_arrived", base=TenantOnlyTask)
 def contact_arrived(conversation_id: int) -> int:
-    """A new conversation: put it in its queue and route at once (the contact-to-offer path)."""
+    """A new conversation: put it in its queue and route at once (the contact-to-offer path),
+    unless a round is already asked for: that one will see this contact too. In a burst, one
+    round then serves every contact that arrived while the one before it ran."""
     from routing.services.contacts import contact_enqueue
-    from routing.services.rounds import routing_round
-    from routing.services.triggers import clear_round_request
+    from routing.services.rounds import routing_rounds_coalesced
 
     if contact_enqueue(conversation_id=conversation_id) is None:
         return 0
-    clear_round_request()
-    return len(routing_round())
+    return routing_rounds_coalesced()
 
 
 @shared_task(name="routing.tasks.contact_ended", base=TenantOnlyTask)

@@ -40,7 +40,8 @@ VISITOR_LEAD_S = 1.0  # a visitor's socket opens this long before its first mess
 FIRST_MESSAGE = "你好，请问现在有人在吗？"  # no default rule's keyword or topic: queue `general`
 SEQUENTIAL_WARMUP = 5  # first contacts one at a time: the worker's boot and first-task costs
 
-CpuProbe = Callable[[], dict[str, float]]
+CpuProbe = Callable[[], dict[str, float]]  # CPU seconds so far, per process group
+BacklogProbe = Callable[[], int]  # tasks waiting in the broker's routing queue
 
 
 @dataclass
@@ -55,6 +56,8 @@ class OfferRun:
     max_send_lag_ms: float = 0.0
     achieved_rate: float = 0.0
     window_s: float = 0.0
+    offers_in_window: int = 0  # first offers that reached a desk while the measured contacts were sent
+    backlog_at_end: int = 0  # routing tasks still waiting in the broker when the last contact was sent
     reoffers: int = 0  # offer.created for a conversation already offered (a ring-out, a decline)
     accepted: int = 0
     withdrawn: Counter[str] = field(default_factory=Counter)
@@ -227,6 +230,7 @@ async def run_contact_to_offer(
     ping_s: float,
     accept_delay_s: tuple[float, float],
     cpu_probe: CpuProbe,
+    backlog_probe: BacklogProbe,
     prefix: str,
 ) -> OfferRun:
     """``tokens``: SEQUENTIAL_WARMUP + rate * (warmup_s + measure_s) fresh visitors, at least."""
@@ -263,7 +267,9 @@ async def run_contact_to_offer(
         cpu_before, t_before = cpu_probe(), time.perf_counter()
         await asyncio.sleep(max(0.0, start + total / rate - time.perf_counter()))
         cpu_after, t_after = cpu_probe(), time.perf_counter()
+        result.backlog_at_end = backlog_probe()
         result.window_s = t_after - t_before
+        result.offers_in_window = sum(1 for t in run.offered_at.values() if t_before <= t < t_after)
         result.cpu_s = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
 
         drain_until = time.perf_counter() + drain_s
@@ -277,10 +283,10 @@ async def run_contact_to_offer(
         if len(sent_times) > 1:
             result.achieved_rate = (len(sent_times) - 1) / (sent_times[-1] - sent_times[0])
     finally:
-        await close_all(run.visitors + desks)
-        for task in list(run.tasks):
+        for task in list(run.tasks):  # readers, heartbeat, pending accepts: nothing more is sent
             task.cancel()
         await asyncio.gather(*run.tasks, return_exceptions=True)
+        await close_all(run.visitors + desks)
 
     for i in measured:
         if i not in run.sent_at:
@@ -317,6 +323,9 @@ def describe(result: OfferRun) -> list[str]:
         f"contact -> offer.created: p50 {percentile(lat, 50):.0f}ms, p90 {percentile(lat, 90):.0f}ms, "
         f"p99 {percentile(lat, 99):.0f}ms, max {max(lat, default=float('nan')):.0f}ms; the visitor's own ack: "
         f"p50 {percentile(result.ack_ms, 50):.0f}ms, p99 {percentile(result.ack_ms, 99):.0f}ms",
+        f"routing kept pace at {result.offers_in_window / max(result.window_s, 1e-9):.1f} offers/s while "
+        f"{result.achieved_rate:.1f} contacts/s came in; {result.backlog_at_end} routing tasks waiting in the broker "
+        f"when the last contact was sent",
         f"offers went to {result.agents_offered} agents (at most {result.most_offers_one_agent} to one); "
         f"{result.accepted} accepted, {result.reoffers} offered again, withdrawn: {dict(result.withdrawn) or 0}",
     ]
@@ -328,12 +337,19 @@ def describe(result: OfferRun) -> list[str]:
     return lines
 
 
-def server_breakdown(schema: str, timeline: list[tuple[int, float, float]]) -> list[str]:
-    """Where the time went, from the rows' own timestamps (all taken on this machine's clock).
+PARTS = {  # what each part of the breakdown holds, for the line that names the largest
+    "web": "the web server storing the first message and opening the conversation",
+    "to round": "getting to a routing round: the Celery hop, the wait in the routing queue, contact_enqueue",
+    "round and out": "the round (its lock wait, reading the agents, storing the offer) and the channel layer",
+}
+
+
+def server_breakdown(schema: str, timeline: list[tuple[int, float, float]]) -> dict[str, list[float]]:
+    """Where the time went, in ms per offered contact, from the rows' own timestamps (one clock).
 
     web: the visitor's send -> the conversation row (``opened_at``, in the widget's transaction);
-    to round: -> the round's clock (``Offer.created_at``, read when the round starts, before its
-    lock): the commit, the Celery hop, the worker picking it up, ``contact_enqueue``;
+    to round: -> the round's clock (``Offer.created_at``, read as the round starts, before its
+    lock): the commit, the Celery hop, the worker picking the task up, ``contact_enqueue``;
     round and out: -> offer.created on the agent socket: the lock wait, the round, its commit,
     the channel layer and the agent's server process.
     """
@@ -343,8 +359,7 @@ def server_breakdown(schema: str, timeline: list[tuple[int, float, float]]) -> l
     from conversations.models import Conversation
     from routing.models import Offer
 
-    if not timeline:
-        return []
+    parts: dict[str, list[float]] = {name: [] for name in PARTS}
     ids = [conversation for conversation, _, _ in timeline]
     with schema_context(schema):
         opened = dict(Conversation.objects.filter(pk__in=ids).values_list("pk", "opened_at"))
@@ -354,18 +369,32 @@ def server_breakdown(schema: str, timeline: list[tuple[int, float, float]]) -> l
             .annotate(first=Min("created_at"))
             .values_list("contact__conversation_id", "first")
         )
-    parts: dict[str, list[float]] = {"web": [], "to round": [], "round and out": []}
     for conversation, sent, arrived in timeline:
-        if conversation not in opened or conversation not in offered:
-            continue
-        opened_ts, offered_ts = opened[conversation].timestamp(), offered[conversation].timestamp()
-        parts["web"].append(1000 * (opened_ts - sent))
-        parts["to round"].append(1000 * (offered_ts - opened_ts))
-        parts["round and out"].append(1000 * (arrived - offered_ts))
-    return [
-        "where the time went (from the rows' timestamps): "
+        if conversation in opened and conversation in offered:
+            opened_ts, offered_ts = opened[conversation].timestamp(), offered[conversation].timestamp()
+            parts["web"].append(1000 * (opened_ts - sent))
+            parts["to round"].append(1000 * (offered_ts - opened_ts))
+            parts["round and out"].append(1000 * (arrived - offered_ts))
+    return parts
+
+
+def describe_breakdown(parts: dict[str, list[float]], result: OfferRun) -> list[str]:
+    if not any(parts.values()):
+        return ["no contact was offered: no breakdown"]
+    lines = [
+        f"where the time went, over the {len(parts['web'])} offered contacts (rows' timestamps): "
         + "; ".join(
             f"{name} p50 {percentile(values, 50):.0f}ms p99 {percentile(values, 99):.0f}ms"
             for name, values in parts.items()
         )
     ]
+    largest = max(parts, key=lambda name: percentile(parts[name], 50))
+    lines.append(f"LIMIT: the largest part is '{largest}': {PARTS[largest]}")
+    pace = result.offers_in_window / max(result.window_s, 1e-9)
+    if result.achieved_rate and pace < 0.9 * result.achieved_rate:
+        lines.append(
+            f"LIMIT: routing made {pace:.1f} offers/s against {result.achieved_rate:.1f} new contacts/s: the "
+            f"contacts queue up ({result.backlog_at_end} routing tasks waiting at the end of sending), so the "
+            "latency grows with the run and the offered ratio is what the drain caught"
+        )
+    return lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import structlog
@@ -38,6 +39,27 @@ def publish(group: str, event: str, payload: dict[str, Any]) -> None:
         async_to_sync(layer.group_send)(group, _envelope(event, payload))
     except Exception:  # the socket is a hint; the database already holds the truth
         log.warning("realtime.publish_failed", group=group, event_name=event, exc_info=True)
+
+
+def publish_many(messages: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """``publish`` for many (group, event, payload) at once: one trip into the event loop, the sends
+    side by side. A routing round's offers and queue positions go out this way."""
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+
+    async def send_all() -> None:
+        sent = [layer.group_send(group, _envelope(event, payload)) for group, event, payload in messages]
+        for outcome in await asyncio.gather(*sent, return_exceptions=True):
+            if isinstance(outcome, Exception):
+                log.warning("realtime.publish_failed", error=repr(outcome))
+
+    async_to_sync(send_all)()
+
+
+def publish_many_on_commit(messages: list[tuple[str, str, dict[str, Any]]]) -> None:
+    if messages:
+        transaction.on_commit(lambda: publish_many(messages))
 
 
 def publish_on_commit(group: str, event: str, payload: dict[str, Any]) -> None:

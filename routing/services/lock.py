@@ -15,3 +15,10 @@ def routing_lock() -> None:
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"routing:{current_schema()}"])
+
+
+def routing_lock_try() -> bool:
+    """Take the lock if it is free now; False if another writer holds it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [f"routing:{current_schema()}"])
+        return bool(cursor.fetchone()[0])

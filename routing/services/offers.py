@@ -110,6 +110,8 @@ def _ring_out(offer: Offer, now: datetime) -> None:
 def offer_expire(*, offer_id: int, now: datetime | None = None) -> bool:
     """Ring an offer out if its time is up. Safe to call twice, and early (then it does nothing)."""
     now = now or timezone.now()
+    if not Offer.objects.filter(pk=offer_id, status=OfferStatus.RINGING, expires_at__lte=now).exists():
+        return False  # answered already (the usual case): no need to wait for the routing lock
     with transaction.atomic():
         routing_lock()
         offer = (

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agents.models import AgentStatus
+from callcenter.core.realtime import publish_many_on_commit
 from routing import events
 from routing.domain import engine
 from routing.domain.overflow import OverflowPolicy, QueueLoad, overflow_next
@@ -28,8 +29,8 @@ from routing.selectors import (
     ts,
     waiting_contacts,
 )
-from routing.services.lock import routing_lock
-from routing.services.triggers import request_round_at
+from routing.services.lock import routing_lock, routing_lock_try
+from routing.services.triggers import is_dirty, mark_dirty, request_round, request_round_at, take_dirty
 
 log = structlog.get_logger(__name__)
 
@@ -89,11 +90,44 @@ def _direct_offers(
     return made
 
 
+def routing_rounds_coalesced() -> int:
+    """Rounds until nothing changed while the last one ran, by whoever holds the routing lock.
+
+    Called for every new contact: in a burst, a contact arriving while a round runs does not
+    wait to run its own; it marks the state dirty and the running one goes round once more.
+    The mark is set before trying the lock and checked after releasing it, so no change is
+    left without a round. Returns the offers made by this caller.
+    """
+    if not mark_dirty():
+        return len(routing_round())
+    made = 0
+    while True:
+        offers = _round(now=None, wait=False)
+        if offers is None:
+            # A round holding the lock clears the mark after us or sees it when it releases the
+            # lock; another writer (an accept) does not look, so a round is asked for as well.
+            request_round()
+            return made
+        made += len(offers)
+        if not is_dirty():
+            return made
+
+
 def routing_round(*, now: datetime | None = None) -> list[Offer]:
     """Offer every waiting contact that can be matched now. Returns the offers made."""
-    now = now or timezone.now()
+    made = _round(now=now, wait=True)
+    assert made is not None
+    return made
+
+
+def _round(*, now: datetime | None, wait: bool) -> list[Offer] | None:
     with transaction.atomic():
-        routing_lock()
+        if wait:
+            routing_lock()
+        elif not routing_lock_try():
+            return None
+        take_dirty()  # under the lock, before reading: what changed up to now, this round sees
+        now = now or timezone.now()
         waiting = waiting_contacts()
         if not waiting:
             return []
@@ -115,8 +149,10 @@ def routing_round(*, now: datetime | None = None) -> list[Offer]:
         names = {agent_id: facts.name for agent_id, facts in agents.items()}
         for offer in router.route(ts(now)):
             chosen.append((by_id[offer.contact_id], offer.agent_id, _decision(offer, specs[offer.queue_id], names)))
-        made = _store_offers(chosen, agents, queue_rows, now)
-        _publish_positions(waiting, made, specs, now)
+        out: events.Outbox = []
+        made = _store_offers(chosen, agents, queue_rows, now, out)
+        _publish_positions(waiting, made, specs, now, out)
+        publish_many_on_commit(out)
         next_step_at = router.next_change_at(ts(now))
         if next_step_at is not None:
             request_round_at(next_step_at, ts(now))
@@ -128,6 +164,7 @@ def _store_offers(
     agents: dict[int, AgentFacts],
     queues: dict[int, Queue],
     now: datetime,
+    out: events.Outbox,
 ) -> list[Offer]:
     if not chosen:
         return []
@@ -148,7 +185,7 @@ def _store_offers(
         contact.queue = queue
         contact.save(update_fields=["status", "offers_made"])
         AgentStatus.objects.filter(agent_id=agent_id).update(last_offer_seq=seq)
-        events.offer_created(offer, contact, agents[agent_id].user_id, now)
+        events.offer_created(offer, contact, agents[agent_id].user_id, now, out)
         _schedule_expiry(offer.pk, queue.offer_timeout_seconds)
         made.append(offer)
     log.info("routing.offers_made", count=len(made))
@@ -165,7 +202,7 @@ def _schedule_expiry(offer_id: int, seconds: int) -> None:
 
 
 def _publish_positions(
-    waiting: list[RoutedContact], made: list[Offer], specs: dict[int, engine.Queue], now: datetime
+    waiting: list[RoutedContact], made: list[Offer], specs: dict[int, engine.Queue], now: datetime, out: events.Outbox
 ) -> None:
     """Tell each customer still waiting their new place in line and a wait estimate, when it changed."""
     offered = {offer.contact_id for offer in made}
@@ -185,10 +222,10 @@ def _publish_positions(
                 answered = answered_per_queue_recently(now, RECENT_WINDOW_S)
             rate_per_s = answered.get(queue_id, 0) / RECENT_WINDOW_S
             estimate = round(position / rate_per_s) if rate_per_s else None
-            events.queue_position(contact.conversation_id or 0, queue_id, position, estimate)
+            events.queue_position(contact.conversation_id or 0, queue_id, position, estimate, out)
             contact.last_position = position
             changed.append(contact)
     if changed:
         RoutedContact.objects.bulk_update(changed, ["last_position"])
     if changed or made:
-        events.queues_changed(queue_figures(now))
+        events.queues_changed(queue_figures(now), out)

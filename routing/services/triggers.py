@@ -52,6 +52,30 @@ def request_round_at(at_epoch_s: float, now_epoch_s: float) -> None:
     transaction.on_commit(send)
 
 
+def mark_dirty() -> bool:
+    """Note that the state changed since the last round started; False without Redis."""
+    client = redis_client()
+    if client is None:
+        return False
+    client.set(dirty_key(current_schema()), 1, ex=PENDING_TTL_S * 12)
+    return True
+
+
+def take_dirty() -> bool:
+    """Whether the state changed since this was last asked, clearing the mark."""
+    client = redis_client()
+    return client is not None and bool(client.delete(dirty_key(current_schema())))
+
+
+def is_dirty() -> bool:
+    client = redis_client()
+    return client is not None and bool(client.exists(dirty_key(current_schema())))
+
+
+def dirty_key(schema: str) -> str:
+    return f"routing:dirty:{schema}"
+
+
 def clear_round_request() -> None:
     client = redis_client()
     if client is not None:

@@ -31,8 +31,8 @@ def agent(
     username: str, skills: Mapping[str, int], *, pools: tuple[str, ...] = ("primary",), chats: int = 3
 ) -> AgentProfile:
     profile = agent_ensure(username=username, password="x-pass-2026", display_name=username, skills=skills, pools=pools)
-    AgentProfile.objects.filter(pk=profile.pk).update(chat_capacity=chats)
-    profile.refresh_from_db()
+    profile.chat_capacity = chats
+    profile.save(update_fields=["chat_capacity"])
     agent_state_change(agent=profile, state=AgentState.AVAILABLE, now=timezone.now() - timedelta(minutes=10))
     return profile
 

@@ -82,3 +82,47 @@ def test_a_round_that_dies_half_way_loses_no_contact(shop: Tenant, monkeypatch: 
     monkeypatch.undo()
     (offer,) = routing_round()
     assert offer.contact.status == ContactStatus.OFFERED
+
+
+def test_a_contact_arriving_while_the_lock_is_held_is_left_to_the_holder_and_a_round_is_asked_for(
+    shop: Tenant,
+) -> None:
+    from django.db import transaction
+
+    from callcenter.core.throttle import redis_client
+    from routing.services.lock import routing_lock
+    from routing.services.rounds import routing_rounds_coalesced
+    from routing.services.triggers import is_dirty, pending_key
+
+    agent("ready", {"after-sales": 3})
+    customer_writes("退货")
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with tenant_context(shop), transaction.atomic():
+            routing_lock()  # an accept, say: not a round, so it will not look at the mark
+            held.set()
+            release.wait(10)
+        connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(10)
+    try:
+        assert routing_rounds_coalesced() == 0  # does not wait behind the lock
+        assert is_dirty() and redis_client().exists(pending_key(shop.schema_name))
+    finally:
+        release.set()
+        holder.join(10)
+    assert routing_rounds_coalesced() == 1 and not is_dirty()
+
+
+def test_agents_routing_facts_are_cached_until_an_agent_changes(shop: Tenant) -> None:
+    from agents.profile_cache import agent_profiles
+    from agents.services.agents import agent_skills_set
+
+    helper = agent("cached", {"after-sales": 2})
+    first = agent_profiles()
+    assert agent_profiles() is first  # nothing changed: the same copy
+    agent_skills_set(agent=helper, skills={"after-sales": 5, "vip": 1})
+    assert agent_profiles()[helper.pk].skills == {"after-sales": 5, "vip": 1}

@@ -123,8 +123,9 @@ async def test_waiting_customers_are_told_their_place_in_line_and_who_serves_the
     await _events_until(desk, "agent.state")
     await sync_to_async(_in)(tenant, routing_round)  # what the round the state change asked for does
     offers = [await _events_until(desk, "offer.created") for _ in range(2)]  # room for both: 3 chats
-    assert [o["payload"]["conversation"] for o in offers] == [first.conversation_id, second.conversation_id]
-    await desk.send_json_to({"type": "offer.accept", "offer": offers[1]["payload"]["offer"]})
+    by_conversation = {o["payload"]["conversation"]: o["payload"]["offer"] for o in offers}
+    assert set(by_conversation) == {first.conversation_id, second.conversation_id}
+    await desk.send_json_to({"type": "offer.accept", "offer": by_conversation[second.conversation_id]})
     assigned = await _events_until(watcher, "contact.assigned")
     assert assigned["payload"]["agent_name"] == "agent"
     await desk.disconnect()
