@@ -10,15 +10,12 @@ from callcenter.core.tasks import TenantOnlyTask
 
 @shared_task(name="routing.tasks.contact_arrived", base=TenantOnlyTask)
 def contact_arrived(conversation_id: int) -> int:
-    """A new conversation: put it in its queue and route at once (the contact-to-offer path),
-    unless a round is already asked for: that one will see this contact too. In a burst, one
-    round then serves every contact that arrived while the one before it ran."""
-    from routing.services.contacts import contact_enqueue
+    """A new conversation: a round at once (the contact-to-offer path), which puts it in its queue
+    and offers it; unless a round is running, which will go round once more for it. In a burst,
+    one round serves every contact that arrived while the one before it ran."""
     from routing.services.rounds import routing_rounds_coalesced
 
-    if contact_enqueue(conversation_id=conversation_id) is None:
-        return 0
-    return routing_rounds_coalesced()
+    return routing_rounds_coalesced()  # the round enqueues every new conversation, this one included
 
 
 @shared_task(name="routing.tasks.contact_ended", base=TenantOnlyTask)

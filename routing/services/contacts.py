@@ -9,6 +9,7 @@ from typing import Any
 
 import structlog
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -67,12 +68,7 @@ def _engine_rule(rule: RoutingRule) -> Rule:
 def rules_match(facts: Facts) -> Match:
     """The tenant's active rules, in order, against these facts; no match means the default queue."""
     rules = [_engine_rule(rule) for rule in RoutingRule.objects.filter(is_active=True).prefetch_related("tiers")]
-    default = Queue.objects.filter(is_default=True).values_list("pk", flat=True).first()
-    if default is None:
-        default = Queue.objects.order_by("-priority", "pk").values_list("pk", flat=True).first()
-    if default is None:
-        raise ConflictError(_("This call center has no queue yet. Add one in the admin."), code="no_queue")
-    return rule_match(rules, facts, default_queue_id=default)
+    return rule_match(rules, facts, default_queue_id=_default_queue_id())
 
 
 def _facts_of(conversation: Conversation, now: datetime) -> Facts:
@@ -93,8 +89,11 @@ def _facts_of(conversation: Conversation, now: datetime) -> Facts:
     )
 
 
-def _explain_rules(match: Match) -> dict[str, Any]:
-    names = dict(RoutingRule.objects.filter(pk__in=[rule_id for rule_id, _ in match.tried]).values_list("pk", "name"))
+def _explain_rules(match: Match, names: dict[int, str] | None = None) -> dict[str, Any]:
+    if names is None:
+        names = dict(
+            RoutingRule.objects.filter(pk__in=[rule_id for rule_id, _ in match.tried]).values_list("pk", "name")
+        )
     return {
         "rule": {"id": match.rule.id, "name": names.get(match.rule.id, "")} if match.rule else None,
         "tried": [
@@ -122,28 +121,86 @@ def contact_enqueue(*, conversation_id: int, now: datetime | None = None) -> Rou
     match = rules_match(facts)
     try:
         with transaction.atomic():
-            contact = RoutedContact.objects.create(
-                conversation=conversation,
-                customer=conversation.customer,
-                channel_kind=facts.channel,
-                media=media_of(facts.channel),
-                queue_id=match.queue_id,
-                priority_boost=match.priority_boost,
-                arrived_at=conversation.opened_at,
-                rule_id=match.rule.id if match.rule else None,
-                facts={
-                    "channel": facts.channel,
-                    "tier": facts.tier,
-                    "topic": facts.topic,
-                    "language": facts.language,
-                    "first_message": facts.first_message[:200],
-                },
-                explanation={"routing": _explain_rules(match)},
-            )
+            contact = _new_contact(conversation, facts, match, names=None)
+            contact.save()
     except IntegrityError:  # another worker enqueued it a moment ago
         return RoutedContact.objects.filter(conversation=conversation, status__in=LIVE_CONTACT_STATUSES).first()
     log.info("routing.contact_enqueued", contact=contact.pk, queue=match.queue_id, rule=contact.rule_id)
     return contact
+
+
+NEW_CONTACTS_PER_ROUND = 500
+
+
+def contacts_enqueue_new(*, now: datetime | None = None) -> int:
+    """Put every open conversation that never entered a queue into the queue its rule names, in
+    one go. A routing round runs this first, under the routing lock: in a burst of new chats one
+    round enqueues and offers them all, with a handful of queries instead of several per chat."""
+    now = now or timezone.now()
+    first_text = (
+        Message.objects.filter(conversation=OuterRef("pk"), direction=Direction.INBOUND, kind=MessageKind.TEXT)
+        .order_by("seq")
+        .values("body")[:1]
+    )
+    new = list(
+        Conversation.objects.filter(status=ConversationStatus.OPEN, routed_contacts=None)
+        .select_related("customer__tier", "first_channel")
+        .annotate(first_text=Subquery(first_text))
+        .order_by("opened_at")[:NEW_CONTACTS_PER_ROUND]
+    )
+    if not new:
+        return 0
+    rules = [_engine_rule(rule) for rule in RoutingRule.objects.filter(is_active=True).prefetch_related("tiers")]
+    names = dict(RoutingRule.objects.values_list("pk", "name"))
+    default = _default_queue_id()
+    local = timezone.localtime(now)
+    made = []
+    for conversation in new:
+        text = (conversation.first_text or "")[:2000]  # type: ignore[attr-defined]
+        customer = conversation.customer
+        facts = Facts(
+            channel=conversation.first_channel.kind,
+            tier=customer.tier.code if customer.tier else "",
+            topic=conversation.topic,
+            language=str(customer.attributes.get("language", "")) or guess_language(text),
+            first_message=text,
+            at=local,
+        )
+        match = rule_match(rules, facts, default_queue_id=default)
+        made.append(_new_contact(conversation, facts, match, names))
+    RoutedContact.objects.bulk_create(made)
+    log.info("routing.contacts_enqueued", count=len(made))
+    return len(made)
+
+
+def _default_queue_id() -> int:
+    default = Queue.objects.filter(is_default=True).values_list("pk", flat=True).first()
+    if default is None:
+        default = Queue.objects.order_by("-priority", "pk").values_list("pk", flat=True).first()
+    if default is None:
+        raise ConflictError(_("This call center has no queue yet. Add one in the admin."), code="no_queue")
+    return default
+
+
+def _new_contact(conversation: Conversation, facts: Facts, match: Match, names: dict[int, str] | None) -> RoutedContact:
+    return RoutedContact(
+        conversation=conversation,
+        customer=conversation.customer,
+        channel_kind=facts.channel,
+        media=media_of(facts.channel),
+        queue_id=match.queue_id,
+        priority_boost=match.priority_boost,
+        arrived_at=conversation.opened_at,
+        rule_id=match.rule.id if match.rule else None,
+        facts={
+            "channel": facts.channel,
+            "tier": facts.tier,
+            "topic": facts.topic,
+            "language": facts.language,
+            "first_message": facts.first_message[:200],
+        },
+        explanation={"routing": _explain_rules(match, names)},
+    )
 
 
 def _withdraw_ringing(contact: RoutedContact, reason: str, now: datetime) -> None:

@@ -29,6 +29,7 @@ from routing.selectors import (
     ts,
     waiting_contacts,
 )
+from routing.services.contacts import contacts_enqueue_new
 from routing.services.lock import routing_lock, routing_lock_try
 from routing.services.triggers import is_dirty, mark_dirty, request_round, request_round_at, take_dirty
 
@@ -128,6 +129,7 @@ def _round(*, now: datetime | None, wait: bool) -> list[Offer] | None:
             return None
         take_dirty()  # under the lock, before reading: what changed up to now, this round sees
         now = now or timezone.now()
+        contacts_enqueue_new(now=now)
         waiting = waiting_contacts()
         if not waiting:
             return []

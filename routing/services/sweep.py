@@ -7,27 +7,19 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from conversations.models import Conversation, ConversationStatus
 from routing.models import ContactStatus, Queue, RoutedContact
-from routing.services.contacts import contact_enqueue
+from routing.services.contacts import contacts_enqueue_new
 from routing.services.lock import routing_lock
 from routing.services.offers import offers_expire_overdue
 from routing.services.presence import after_work_end, agents_absent_set_offline
 from routing.services.rounds import routing_round
 
-UNROUTED_GRACE_S = 10  # a conversation this old with no routed contact lost its task
-UNROUTED_BATCH = 200
-
 
 def conversations_unrouted_enqueue(now: datetime) -> int:
     """Open conversations that never entered a queue (the task that should have done it was lost)."""
-    cutoff = now - timedelta(seconds=UNROUTED_GRACE_S)
-    ids = list(
-        Conversation.objects.filter(status=ConversationStatus.OPEN, opened_at__lte=cutoff, routed_contacts=None)
-        .order_by("opened_at")
-        .values_list("pk", flat=True)[:UNROUTED_BATCH]
-    )
-    return sum(contact_enqueue(conversation_id=pk, now=now) is not None for pk in ids)
+    with transaction.atomic():
+        routing_lock()
+        return contacts_enqueue_new(now=now)
 
 
 def contacts_past_max_wait(now: datetime) -> int:
