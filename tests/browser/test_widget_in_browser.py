@@ -36,6 +36,47 @@ def _agent_replies(pair: TwoTenants, conversation_id: int, body: str) -> int:
         return pool.submit(reply).result(timeout=30)
 
 
+def _in_thread(fn: Any) -> Any:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn).result(timeout=30)
+
+
+def _route(pair: TwoTenants) -> None:
+    from routing.services.rounds import routing_round
+
+    def run() -> None:
+        with tenant_context(pair.a):
+            routing_round()
+
+    _in_thread(run)
+
+
+def _after_sales_agent_takes_it(pair: TwoTenants) -> None:
+    """The agent (an after-sales one of the in-house pool) goes available and accepts the offer."""
+    from agents.models import AgentProfile, Pool
+    from agents.services.agents import agent_skills_set
+
+    def setup() -> None:
+        with tenant_context(pair.a):
+            profile = AgentProfile.objects.get(user__username="agent")
+            agent_skills_set(agent=profile, skills={"after-sales": 3})
+            profile.pools.set(Pool.objects.filter(code="primary"))
+
+    def accept() -> None:
+        agent: Client = pair.client("a", "agent")
+        response = agent.post("/api/v1/agent/state/", {"state": "available"}, content_type="application/json")
+        assert response.status_code == 200
+        with tenant_context(pair.a):
+            from routing.services.rounds import routing_round
+
+            routing_round()
+        (offer,) = agent.get("/api/v1/agent/").json()["offers"]
+        assert agent.post(f"/api/v1/offers/{offer['offer']}/accept/").status_code == 200
+
+    _in_thread(setup)
+    _in_thread(accept)
+
+
 def test_a_shopper_chats_reconnects_and_sees_the_agents_replies(
     two_tenants: TwoTenants, asgi_server: str, browser_page: Any, tmp_path: Any
 ) -> None:
@@ -61,6 +102,13 @@ def test_a_shopper_chats_reconnects_and_sees_the_agents_replies(
         assert conversation.topic == "退换货"
         assert customer.display_name == "<b>王女士</b>" and customer.phones == ["+8613900139000"]
         assert list(Message.objects.values_list("body", flat=True)) == ["羽绒服能换大一码吗？"]
+
+    # Routed: no agent is in yet, so the shopper is told they are next; then who serves them.
+    _route(two_tenants)
+    page.wait_for_selector(".msg.sys >> text=马上为您接入客服")
+    _after_sales_agent_takes_it(two_tenants)
+    page.wait_for_selector(".msg.sys >> text=客服 agent 正在为您服务。")
+    assert page.locator(".msg.sys >> text=马上为您接入客服").count() == 0
 
     assert _agent_replies(two_tenants, conversation.pk, "可以的 <i>七天内</i> 免费换") == 201
     page.wait_for_selector(".msg.out >> text=可以的 <i>七天内</i> 免费换")  # markup shown as text
