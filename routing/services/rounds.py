@@ -31,6 +31,7 @@ from routing.selectors import (
 )
 from routing.services.contacts import contacts_enqueue_new
 from routing.services.lock import routing_lock, routing_lock_try
+from routing.services.router_cache import router_reconciled
 from routing.services.triggers import is_dirty, mark_dirty, request_round, request_round_at, take_dirty
 
 log = structlog.get_logger(__name__)
@@ -137,12 +138,12 @@ def _round(*, now: datetime | None, wait: bool) -> list[Offer] | None:
         specs = {pk: spec for pk, queue in queue_rows.items() if (spec := engine_queue(queue)) is not None}
         agents = available_agents()
         chosen = _direct_offers([c for c in waiting if c.target_agent_id], agents)
-        router = Router(specs)  # route_round's decisions, indexed: fast with thousands of agents
-        for facts in agents.values():
-            router.upsert_agent(facts.agent)
-        for contact in waiting:
-            if not contact.target_agent_id and contact.queue_id in specs:
-                router.add_contact(engine_contact(contact))
+        # route_round's decisions, indexed: fast with thousands of agents, and kept between rounds.
+        router = router_reconciled(
+            specs,
+            (facts.agent for facts in agents.values()),
+            (engine_contact(c) for c in waiting if not c.target_agent_id and c.queue_id in specs),
+        )
         for pk, spec in list(specs.items()):
             specs[pk] = _overflow_update(queue_rows[pk], spec, router, now)
             if specs[pk] is not spec:
