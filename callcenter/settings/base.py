@@ -54,6 +54,7 @@ TENANT_APPS = [
     "channels_app",
     "conversations",
     "routing",
+    "tickets",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -318,3 +319,6 @@ CELERY_BEAT_SCHEDULE["per-tenant-routing-sweep"] = {
     "schedule": timedelta(seconds=ROUTING_SWEEP_S),
     "kwargs": {"task_name": "routing.tasks.sweep"},
 }
+
+# Tickets (docs/tickets.md): a customer's reply within this many days reopens a resolved ticket.
+TICKET_REOPEN_DAYS = env_int("TICKET_REOPEN_DAYS", 7)

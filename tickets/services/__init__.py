@@ -1,0 +1,1 @@
+"""Writes to tickets. Each service records what it changed in the ticket's history."""
