@@ -6,33 +6,17 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-
-class _Named(models.Model):
-    """A tenant-defined code with a Chinese and an English name."""
-
-    code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name (Chinese)"), max_length=60)
-    name_en = models.CharField(_("name (English)"), max_length=60, blank=True)
-
-    class Meta:
-        abstract = True
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        if self.name_en and not (get_language() or "").startswith("zh"):
-            return self.name_en
-        return self.name
+from callcenter.core.models import BilingualNamed
 
 
-class Skill(_Named):
+class Skill(BilingualNamed):
     """A skill tag routing matches on, such as "VIP service" or "after-sales"."""
 
     description = models.CharField(_("description"), max_length=200, blank=True)
 
-    class Meta(_Named.Meta):
+    class Meta(BilingualNamed.Meta):
         verbose_name = _("skill")
         verbose_name_plural = _("skills")
 
@@ -57,22 +41,22 @@ class Team(models.Model):
         return self.name
 
 
-class Pool(_Named):
+class Pool(BilingualNamed):
     """A group of agents queues draw from: an in-house primary pool, an outsourced backup pool..."""
 
     description = models.CharField(_("description"), max_length=200, blank=True)
 
-    class Meta(_Named.Meta):
+    class Meta(BilingualNamed.Meta):
         verbose_name = _("agent pool")
         verbose_name_plural = _("agent pools")
 
 
-class NotReadyReason(_Named):
+class NotReadyReason(BilingualNamed):
     """Why an agent is not taking contacts: break, meeting, training; ``missed`` is set by routing."""
 
     is_system = models.BooleanField(_("set by the system"), default=False)
 
-    class Meta(_Named.Meta):
+    class Meta(BilingualNamed.Meta):
         verbose_name = _("not-ready reason")
         verbose_name_plural = _("not-ready reasons")
 

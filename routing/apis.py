@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -18,11 +17,10 @@ from rest_framework.views import APIView
 
 from agents.models import AgentState
 from agents.permissions import IsStaffOrAgent
-from routing.events import offer_payload
-from routing.selectors import offers_ringing_for, queue_figures
+from routing.selectors import queue_figures
 from routing.services.contacts import contact_transfer
 from routing.services.offers import offer_accept, offer_decline
-from routing.services.presence import agent_of, agent_overview, agent_state_change
+from routing.services.presence import agent_desk, agent_state_choose
 
 
 class StateSerializer(serializers.Serializer):
@@ -46,20 +44,12 @@ DESK = inline_serializer(
 )
 
 
-def _desk(user: Any) -> dict[str, Any]:
-    now = timezone.now()
-    return {
-        "agent": agent_overview(agent_of(user)),
-        "offers": [offer_payload(offer, offer.contact, now) for offer in offers_ringing_for(user)],
-    }
-
-
 class AgentDeskApi(APIView):
     permission_classes = [IsStaffOrAgent]
 
     @extend_schema(responses={200: DESK}, summary="The signed-in agent's state, capacity in use and ringing offers")
     def get(self, request: Request) -> Response:
-        return Response(_desk(request.user))
+        return Response(agent_desk(request.user))
 
 
 class AgentStateApi(APIView):
@@ -69,10 +59,10 @@ class AgentStateApi(APIView):
     def post(self, request: Request) -> Response:
         data = StateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        agent_state_change(
-            agent=agent_of(request.user), state=data.validated_data["state"], reason_code=data.validated_data["reason"]
+        agent_state_choose(
+            user=request.user, state=data.validated_data["state"], reason_code=data.validated_data["reason"]
         )
-        return Response(_desk(request.user))
+        return Response(agent_desk(request.user))
 
 
 class OfferAcceptApi(APIView):
@@ -81,7 +71,7 @@ class OfferAcceptApi(APIView):
     @extend_schema(request=None, responses={200: DESK}, summary="Accept an offer")
     def post(self, request: Request, offer_id: int) -> Response:
         offer_accept(offer_id=offer_id, user=request.user)
-        return Response(_desk(request.user))
+        return Response(agent_desk(request.user))
 
 
 class OfferDeclineApi(APIView):
@@ -90,7 +80,7 @@ class OfferDeclineApi(APIView):
     @extend_schema(request=None, responses={200: DESK}, summary="Decline an offer; the next agent gets it")
     def post(self, request: Request, offer_id: int) -> Response:
         offer_decline(offer_id=offer_id, user=request.user)
-        return Response(_desk(request.user))
+        return Response(agent_desk(request.user))
 
 
 class TransferApi(APIView):

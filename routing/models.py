@@ -11,9 +11,9 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from callcenter.core.models import BilingualNamed
 from routing.domain.engine import Strategy
 
 
@@ -24,10 +24,7 @@ class StrategyChoice(models.TextChoices):
     ROUND_ROBIN = Strategy.ROUND_ROBIN.value, _("round robin")
 
 
-class Queue(models.Model):
-    code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name (Chinese)"), max_length=60)
-    name_en = models.CharField(_("name (English)"), max_length=60, blank=True)
+class Queue(BilingualNamed):
     is_default = models.BooleanField(
         _("default queue"), default=False, help_text=_("Where contacts go when no routing rule matches.")
     )
@@ -88,11 +85,6 @@ class Queue(models.Model):
         ]
         verbose_name = _("queue")
         verbose_name_plural = _("queues")
-
-    def __str__(self) -> str:
-        if self.name_en and not (get_language() or "").startswith("zh"):
-            return self.name_en
-        return self.name
 
     @property
     def has_overflow(self) -> bool:

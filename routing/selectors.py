@@ -161,12 +161,6 @@ def offers_ringing_for(user: Any) -> QuerySet[Offer]:
     )
 
 
-def contacts_of_agent(user: Any) -> QuerySet[RoutedContact]:
-    return RoutedContact.objects.filter(agent__user=user, status=ContactStatus.ASSIGNED).select_related(
-        "queue", "customer"
-    )
-
-
 def queue_figures(now: datetime | None = None) -> list[dict[str, Any]]:
     """Per queue: contacts waiting and ringing, the longest wait, and whether it overflows. For supervisors."""
     now = now or timezone.now()

@@ -6,16 +6,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from callcenter.core.models import BilingualNamed
 
-class Category(models.Model):
+
+class Category(BilingualNamed):
     """The tenant's taxonomy of issues, two levels deep at most (e.g. 售后 › 退换货)."""
 
-    code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name (Chinese)"), max_length=60)
-    name_en = models.CharField(_("name (English)"), max_length=60, blank=True)
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
     )
@@ -26,11 +24,6 @@ class Category(models.Model):
         ordering = ["position", "code"]
         verbose_name = _("ticket category")
         verbose_name_plural = _("ticket categories")
-
-    def __str__(self) -> str:
-        if self.name_en and not (get_language() or "").startswith("zh"):
-            return self.name_en
-        return self.name
 
 
 class Priority(models.TextChoices):

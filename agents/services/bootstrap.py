@@ -23,7 +23,7 @@ DEFAULT_SKILLS: list[tuple[str, str, str, str]] = [
 ]
 
 
-def _seed_named(model: type[models.Model], rows: Iterable[tuple[str, str, str, dict[str, Any]]]) -> int:
+def seed_named(model: type[models.Model], rows: Iterable[tuple[str, str, str, dict[str, Any]]]) -> int:
     """Create the (code, Chinese name, English name, other fields) rows that are missing; returns how many."""
     created = 0
     for code, name, name_en, extra in rows:
@@ -35,7 +35,7 @@ def _seed_named(model: type[models.Model], rows: Iterable[tuple[str, str, str, d
 
 
 def skills_seed_defaults() -> int:
-    return _seed_named(Skill, ((c, n, e, {"description": d}) for c, n, e, d in DEFAULT_SKILLS))
+    return seed_named(Skill, ((c, n, e, {"description": d}) for c, n, e, d in DEFAULT_SKILLS))
 
 
 DEFAULT_POOLS: list[tuple[str, str, str, str]] = [
@@ -53,11 +53,11 @@ DEFAULT_NOT_READY_REASONS: list[tuple[str, str, str, bool]] = [
 
 
 def pools_seed_defaults() -> int:
-    return _seed_named(Pool, ((c, n, e, {"description": d}) for c, n, e, d in DEFAULT_POOLS))
+    return seed_named(Pool, ((c, n, e, {"description": d}) for c, n, e, d in DEFAULT_POOLS))
 
 
 def not_ready_reasons_seed_defaults() -> int:
-    return _seed_named(NotReadyReason, ((c, n, e, {"is_system": s}) for c, n, e, s in DEFAULT_NOT_READY_REASONS))
+    return seed_named(NotReadyReason, ((c, n, e, {"is_system": s}) for c, n, e, s in DEFAULT_NOT_READY_REASONS))
 
 
 def tenant_bootstrap(*, admin_email: str, admin_password_hash: str, language: str) -> None:

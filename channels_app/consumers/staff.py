@@ -27,10 +27,8 @@ from callcenter.core.tenancy import current_schema, group_name
 from conversations import events
 from conversations.events import conversation_group
 from conversations.models import Conversation, SenderType
-from routing.events import offer_payload
-from routing.selectors import offers_ringing_for
 from routing.services.offers import offer_accept, offer_decline
-from routing.services.presence import agent_of, agent_overview, agent_state_change
+from routing.services.presence import agent_desk, agent_state_choose
 from tenants.selectors import seat_limit_for
 
 # One agent works a handful of chats at once; a supervisor may watch more.
@@ -63,7 +61,7 @@ class StaffConsumer(TenantConsumer):
         self.agent_id: int | None = None
         desk: dict[str, Any] = {}
         if self.is_agent:
-            desk = await self.db(self._desk)
+            desk = await self.db(agent_desk, self.user)
             self.agent_id = desk["agent"]["agent"]
             await self.db(self._beat)
         await self.send_json(
@@ -84,15 +82,6 @@ class StaffConsumer(TenantConsumer):
         await super().disconnect(code)
         if getattr(self, "agent_id", None) is not None:
             await self.db(self._leave)
-
-    def _desk(self) -> dict[str, Any]:
-        """The agent's state and ringing offers: what a reconnecting desk needs to be right again."""
-        from django.utils import timezone
-
-        agent = agent_of(self.user)
-        now = timezone.now()
-        offers = [offer_payload(offer, offer.contact, now) for offer in offers_ringing_for(self.user)]
-        return {"agent": agent_overview(agent), "offers": offers}
 
     def _beat(self) -> None:
         if self.agent_id is not None:
@@ -117,7 +106,7 @@ class StaffConsumer(TenantConsumer):
 
     async def on_agent_get(self, frame: dict[str, Any]) -> None:
         if await self._agent_only():
-            await self.send_json({"type": "agent", "payload": await self.db(self._desk)})
+            await self.send_json({"type": "agent", "payload": await self.db(agent_desk, self.user)})
 
     async def on_agent_state_set(self, frame: dict[str, Any]) -> None:
         state, reason = frame.get("state"), frame.get("reason") or ""
@@ -126,14 +115,7 @@ class StaffConsumer(TenantConsumer):
         if not isinstance(state, str) or not isinstance(reason, str):
             await self.send_error("bad_frame", gettext("Send the state and reason as text."))
             return
-        await self._call(self._set_state, state, reason)
-
-    def _set_state(self, state: str, reason: str) -> None:
-        from agents.services.states import CHOOSABLE
-
-        if state not in CHOOSABLE:
-            raise ValidationError(gettext("Choose available, not ready or offline."))
-        agent_state_change(agent=agent_of(self.user), state=state, reason_code=reason)
+        await self._call(agent_state_choose, user=self.user, state=state, reason_code=reason)
 
     async def on_offer_accept(self, frame: dict[str, Any]) -> None:
         await self._offer_answer(frame, offer_accept)

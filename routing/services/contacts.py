@@ -4,12 +4,13 @@ transfers to a queue or to a named agent."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import structlog
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,7 +47,8 @@ def guess_language(text: str) -> str:
     return "en" if _LATIN.search(text) else ""
 
 
-def _engine_rule(rule: RoutingRule) -> Rule:
+def engine_rule(rule: RoutingRule) -> Rule:
+    """A stored rule as the pure matcher's ``Rule`` (its tiers prefetched, ideally)."""
     hours = None
     if rule.hours_mode != HoursMode.ANY and rule.hours_start and rule.hours_end:
         days = frozenset(int(day) for day in rule.weekdays) if rule.weekdays else frozenset(range(7))
@@ -65,98 +67,21 @@ def _engine_rule(rule: RoutingRule) -> Rule:
     )
 
 
-def rules_match(facts: Facts) -> Match:
-    """The tenant's active rules, in order, against these facts; no match means the default queue."""
-    rules = [_engine_rule(rule) for rule in RoutingRule.objects.filter(is_active=True).prefetch_related("tiers")]
-    return rule_match(rules, facts, default_queue_id=_default_queue_id())
+@dataclass(frozen=True)
+class _RuleSet:
+    rules: list[Rule]
+    names: dict[int, str]
+    default_queue_id: int
 
+    @classmethod
+    def active(cls) -> _RuleSet:
+        """The tenant's active rules in order, every rule's name (for explanations), the default queue."""
+        rules = [engine_rule(rule) for rule in RoutingRule.objects.filter(is_active=True).prefetch_related("tiers")]
+        return cls(rules, dict(RoutingRule.objects.values_list("pk", "name")), _default_queue_id())
 
-def _facts_of(conversation: Conversation, now: datetime) -> Facts:
-    first = (
-        Message.objects.filter(conversation=conversation, direction=Direction.INBOUND, kind=MessageKind.TEXT)
-        .order_by("seq")
-        .values_list("body", flat=True)
-        .first()
-    ) or ""
-    customer = conversation.customer
-    return Facts(
-        channel=conversation.first_channel.kind,
-        tier=customer.tier.code if customer.tier else "",
-        topic=conversation.topic,
-        language=str(customer.attributes.get("language", "")) or guess_language(first),
-        first_message=first[:2000],
-        at=timezone.localtime(now),
-    )
-
-
-def _explain_rules(match: Match, names: dict[int, str] | None = None) -> dict[str, Any]:
-    if names is None:
-        names = dict(
-            RoutingRule.objects.filter(pk__in=[rule_id for rule_id, _ in match.tried]).values_list("pk", "name")
-        )
-    return {
-        "rule": {"id": match.rule.id, "name": names.get(match.rule.id, "")} if match.rule else None,
-        "tried": [
-            {"rule": rule_id, "name": names.get(rule_id, ""), "conditions": [[name, ok] for name, ok in checks]}
-            for rule_id, checks in match.tried
-        ],
-        "queue": match.queue_id,
-        "priority_boost": match.priority_boost,
-    }
-
-
-def contact_enqueue(*, conversation_id: int, now: datetime | None = None) -> RoutedContact | None:
-    """Put a new conversation in the queue its routing rule names. Safe to call twice: a
-    conversation already routed (live or finished) or no longer open is left alone."""
-    now = now or timezone.now()
-    conversation = (
-        Conversation.objects.select_related("customer__tier", "first_channel").filter(pk=conversation_id).first()
-    )
-    if conversation is None or conversation.status != ConversationStatus.OPEN:
-        return None
-    existing = RoutedContact.objects.filter(conversation=conversation).order_by("-pk").first()
-    if existing is not None:
-        return existing if existing.status in LIVE_CONTACT_STATUSES else None
-    facts = _facts_of(conversation, now)
-    match = rules_match(facts)
-    try:
-        with transaction.atomic():
-            contact = _new_contact(conversation, facts, match, names=None)
-            contact.save()
-    except IntegrityError:  # another worker enqueued it a moment ago
-        return RoutedContact.objects.filter(conversation=conversation, status__in=LIVE_CONTACT_STATUSES).first()
-    log.info("routing.contact_enqueued", contact=contact.pk, queue=match.queue_id, rule=contact.rule_id)
-    return contact
-
-
-NEW_CONTACTS_PER_ROUND = 500
-
-
-def contacts_enqueue_new(*, now: datetime | None = None) -> int:
-    """Put every open conversation that never entered a queue into the queue its rule names, in
-    one go. A routing round runs this first, under the routing lock: in a burst of new chats one
-    round enqueues and offers them all, with a handful of queries instead of several per chat."""
-    now = now or timezone.now()
-    first_text = (
-        Message.objects.filter(conversation=OuterRef("pk"), direction=Direction.INBOUND, kind=MessageKind.TEXT)
-        .order_by("seq")
-        .values("body")[:1]
-    )
-    new = list(
-        Conversation.objects.filter(status=ConversationStatus.OPEN, routed_contacts=None)
-        .select_related("customer__tier", "first_channel")
-        .annotate(first_text=Subquery(first_text))
-        .order_by("opened_at")[:NEW_CONTACTS_PER_ROUND]
-    )
-    if not new:
-        return 0
-    rules = [_engine_rule(rule) for rule in RoutingRule.objects.filter(is_active=True).prefetch_related("tiers")]
-    names = dict(RoutingRule.objects.values_list("pk", "name"))
-    default = _default_queue_id()
-    local = timezone.localtime(now)
-    made = []
-    for conversation in new:
-        text = (conversation.first_text or "")[:2000]  # type: ignore[attr-defined]
+    def contact_for(self, conversation: Conversation, now: datetime) -> RoutedContact:
+        """The waiting contact for a new conversation (annotated with ``first_text``), unsaved."""
+        text = (getattr(conversation, "first_text", None) or "")[:2000]
         customer = conversation.customer
         facts = Facts(
             channel=conversation.first_channel.kind,
@@ -164,13 +89,38 @@ def contacts_enqueue_new(*, now: datetime | None = None) -> int:
             topic=conversation.topic,
             language=str(customer.attributes.get("language", "")) or guess_language(text),
             first_message=text,
-            at=local,
+            at=timezone.localtime(now),
         )
-        match = rule_match(rules, facts, default_queue_id=default)
-        made.append(_new_contact(conversation, facts, match, names))
-    RoutedContact.objects.bulk_create(made)
-    log.info("routing.contacts_enqueued", count=len(made))
-    return len(made)
+        match = rule_match(self.rules, facts, default_queue_id=self.default_queue_id)
+        return RoutedContact(
+            conversation=conversation,
+            customer=customer,
+            channel_kind=facts.channel,
+            media=media_of(facts.channel),
+            queue_id=match.queue_id,
+            priority_boost=match.priority_boost,
+            arrived_at=conversation.opened_at,
+            rule_id=match.rule.id if match.rule else None,
+            facts={
+                "channel": facts.channel,
+                "tier": facts.tier,
+                "topic": facts.topic,
+                "language": facts.language,
+                "first_message": facts.first_message[:200],
+            },
+            explanation={"routing": self._explain(match)},
+        )
+
+    def _explain(self, match: Match) -> dict[str, Any]:
+        return {
+            "rule": {"id": match.rule.id, "name": self.names.get(match.rule.id, "")} if match.rule else None,
+            "tried": [
+                {"rule": rule_id, "name": self.names.get(rule_id, ""), "conditions": [[n, ok] for n, ok in checks]}
+                for rule_id, checks in match.tried
+            ],
+            "queue": match.queue_id,
+            "priority_boost": match.priority_boost,
+        }
 
 
 def _default_queue_id() -> int:
@@ -182,25 +132,55 @@ def _default_queue_id() -> int:
     return default
 
 
-def _new_contact(conversation: Conversation, facts: Facts, match: Match, names: dict[int, str] | None) -> RoutedContact:
-    return RoutedContact(
-        conversation=conversation,
-        customer=conversation.customer,
-        channel_kind=facts.channel,
-        media=media_of(facts.channel),
-        queue_id=match.queue_id,
-        priority_boost=match.priority_boost,
-        arrived_at=conversation.opened_at,
-        rule_id=match.rule.id if match.rule else None,
-        facts={
-            "channel": facts.channel,
-            "tier": facts.tier,
-            "topic": facts.topic,
-            "language": facts.language,
-            "first_message": facts.first_message[:200],
-        },
-        explanation={"routing": _explain_rules(match, names)},
+def _open_with_first_text() -> QuerySet[Conversation]:
+    """Open conversations with what routing needs of them, the first text the customer sent included."""
+    first_text = (
+        Message.objects.filter(conversation=OuterRef("pk"), direction=Direction.INBOUND, kind=MessageKind.TEXT)
+        .order_by("seq")
+        .values("body")[:1]
     )
+    return (
+        Conversation.objects.filter(status=ConversationStatus.OPEN)
+        .select_related("customer__tier", "first_channel")
+        .annotate(first_text=Subquery(first_text))
+    )
+
+
+def contact_enqueue(*, conversation_id: int, now: datetime | None = None) -> RoutedContact | None:
+    """Put a new conversation in the queue its routing rule names. Safe to call twice: a
+    conversation already routed (live or finished) or no longer open is left alone."""
+    now = now or timezone.now()
+    conversation = _open_with_first_text().filter(pk=conversation_id).first()
+    if conversation is None:
+        return None
+    existing = RoutedContact.objects.filter(conversation=conversation).order_by("-pk").first()
+    if existing is not None:
+        return existing if existing.status in LIVE_CONTACT_STATUSES else None
+    contact = _RuleSet.active().contact_for(conversation, now)
+    try:
+        with transaction.atomic():
+            contact.save()
+    except IntegrityError:  # another worker enqueued it a moment ago
+        return RoutedContact.objects.filter(conversation=conversation, status__in=LIVE_CONTACT_STATUSES).first()
+    log.info("routing.contact_enqueued", contact=contact.pk, queue=contact.queue_id, rule=contact.rule_id)
+    return contact
+
+
+NEW_CONTACTS_PER_ROUND = 500
+
+
+def contacts_enqueue_new(*, now: datetime | None = None) -> int:
+    """Put every open conversation that never entered a queue into the queue its rule names, in
+    one go. A routing round runs this first, under the routing lock: in a burst of new chats one
+    round enqueues and offers them all, with a handful of queries instead of several per chat."""
+    now = now or timezone.now()
+    new = list(_open_with_first_text().filter(routed_contacts=None).order_by("opened_at")[:NEW_CONTACTS_PER_ROUND])
+    if not new:
+        return 0
+    rule_set = _RuleSet.active()
+    RoutedContact.objects.bulk_create([rule_set.contact_for(conversation, now) for conversation in new])
+    log.info("routing.contacts_enqueued", count=len(new))
+    return len(new)
 
 
 def _withdraw_ringing(contact: RoutedContact, reason: str, now: datetime) -> None:

@@ -17,6 +17,7 @@ from callcenter.core.errors import ConflictError, NotFoundError
 from routing import events
 from routing.models import ContactStatus, Offer, OfferStatus, RoutedContact
 from routing.services.lock import routing_lock
+from routing.services.presence import withdraw_offers_of
 from routing.services.triggers import request_round
 
 log = structlog.get_logger(__name__)
@@ -100,8 +101,6 @@ def _ring_out(offer: Offer, now: datetime) -> None:
     status = AgentStatus.objects.filter(agent=offer.agent).values_list("state", flat=True).first()
     if status == AgentState.AVAILABLE:
         agent_state_write(agent=offer.agent, state=AgentState.NOT_READY, reason_code=MISSED_REASON, now=now)
-    from routing.services.presence import withdraw_offers_of
-
     withdraw_offers_of(offer.agent, "agent_unavailable", now)
     request_round()
     log.info("routing.offer_missed", offer=offer.pk, contact=contact.pk, agent=offer.agent_id)

@@ -13,18 +13,20 @@ from typing import Any
 
 import structlog
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import AgentProfile, AgentState, AgentStatus
 from agents.presence import presence_absent, presence_live_sockets
-from agents.services.states import agent_state_write
+from agents.services.states import CHOOSABLE, agent_state_write
 from callcenter.core.errors import NotFoundError
 from callcenter.core.tenancy import require_tenant
 from routing import events
+from routing.events import offer_payload
 from routing.models import ContactStatus, Offer, OfferStatus
-from routing.selectors import agent_loads
+from routing.selectors import agent_loads, offers_ringing_for
 from routing.services.lock import routing_lock
 from routing.services.triggers import request_round
 
@@ -72,6 +74,14 @@ def agent_state_change(
             request_round()
     log.info("routing.agent_state", agent=agent.pk, state=state, before=before, reason=reason_code or None)
     return status
+
+
+def agent_state_choose(*, user: Any, state: str, reason_code: str = "") -> AgentStatus:
+    """The signed-in agent's own choice: available, not ready (with a reason) or offline. After-
+    contact work is the system's to set."""
+    if state not in CHOOSABLE:
+        raise ValidationError({"state": [_("Choose available, not ready or offline.")]})
+    return agent_state_change(agent=agent_of(user), state=state, reason_code=reason_code)
 
 
 def agent_presence_check(*, agent_id: int) -> bool:
@@ -136,4 +146,13 @@ def agent_overview(agent: AgentProfile) -> dict[str, Any]:
         "capacity": agent.capacity(),
         "load": load,
         "ringing": ringing,
+    }
+
+
+def agent_desk(user: Any) -> dict[str, Any]:
+    """The agent's state and ringing offers: what a desk (or a reconnecting one) needs to be right."""
+    now = timezone.now()
+    return {
+        "agent": agent_overview(agent_of(user)),
+        "offers": [offer_payload(offer, offer.contact, now) for offer in offers_ringing_for(user)],
     }

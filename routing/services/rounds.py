@@ -9,6 +9,7 @@ from typing import Any
 
 import structlog
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from agents.models import AgentStatus
@@ -172,27 +173,35 @@ def _store_offers(
     if not chosen:
         return []
     seq = max((facts.agent.last_offer_seq for facts in agents.values()), default=0)
-    made = []
+    contacts = [contact for contact, _agent_id, _decision in chosen]
+    prefetch_related_objects(contacts, "customer__tier")  # the offers' payloads name the customer
+    offers, agent_seqs = [], {}
     for contact, agent_id, decision in chosen:
         queue = queues[contact.queue_id]
         seq += 1
-        offer = Offer.objects.create(
-            contact=contact,
-            agent_id=agent_id,
-            media=contact.media,
-            created_at=now,
-            expires_at=now + timedelta(seconds=queue.offer_timeout_seconds),
-            decision=decision,
+        agent_seqs[agent_id] = seq
+        offers.append(
+            Offer(
+                contact=contact,
+                agent_id=agent_id,
+                media=contact.media,
+                created_at=now,
+                expires_at=now + timedelta(seconds=queue.offer_timeout_seconds),
+                decision=decision,
+            )
         )
-        contact.status, contact.offers_made = ContactStatus.OFFERED, contact.offers_made + 1
-        contact.queue = queue
-        contact.save(update_fields=["status", "offers_made"])
-        AgentStatus.objects.filter(agent_id=agent_id).update(last_offer_seq=seq)
+        contact.status, contact.offers_made, contact.queue = ContactStatus.OFFERED, contact.offers_made + 1, queue
+    Offer.objects.bulk_create(offers)
+    RoutedContact.objects.bulk_update(contacts, ["status", "offers_made"])
+    AgentStatus.objects.bulk_update(
+        [AgentStatus(agent_id=agent_id, last_offer_seq=seq) for agent_id, seq in agent_seqs.items()],
+        ["last_offer_seq"],
+    )
+    for offer, (contact, agent_id, _decision) in zip(offers, chosen, strict=True):
         events.offer_created(offer, contact, agents[agent_id].user_id, now, out)
-        _schedule_expiry(offer.pk, queue.offer_timeout_seconds)
-        made.append(offer)
-    log.info("routing.offers_made", count=len(made))
-    return made
+        _schedule_expiry(offer.pk, queues[contact.queue_id].offer_timeout_seconds)
+    log.info("routing.offers_made", count=len(offers))
+    return offers
 
 
 def _schedule_expiry(offer_id: int, seconds: int) -> None:

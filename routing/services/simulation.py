@@ -19,7 +19,7 @@ from routing.domain.rules import Facts, rule_match
 from routing.domain.simulator import AgentTemplate, QueueSpec, Report, Scenario, simulate
 from routing.models import Queue, RoutedContact, RoutingRule
 from routing.selectors import engine_queue, queues_with_steps
-from routing.services.contacts import _engine_rule
+from routing.services.contacts import engine_rule
 
 DEFAULT_HANDLE_S = (240.0, 120.0)  # mean and spread of a chat's handling, without history
 
@@ -42,7 +42,7 @@ def _peak_hour_arrivals(rules: Sequence[RoutingRule], since_days: int) -> tuple[
     history = list(
         RoutedContact.objects.filter(arrived_at__gte=since).values_list("arrived_at", "facts", "queue_id")[:200_000]
     )
-    engine_rules = [_engine_rule(rule) for rule in rules]
+    engine_rules = [engine_rule(rule) for rule in rules]
     default = Queue.objects.filter(is_default=True).values_list("pk", flat=True).first()
     by_hour: dict[int, Counter[int]] = defaultdict(Counter)
     for arrived_at, facts, recorded_queue in history:

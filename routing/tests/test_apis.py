@@ -34,6 +34,9 @@ def test_an_agent_sets_its_state_accepts_and_transfers_over_rest(two_tenants: Tw
         content_type="application/json",
     )
     assert both.status_code == 400
+    with tenant_context(two_tenants.a):
+        contact.refresh_from_db()
+        assert contact.status == ContactStatus.ASSIGNED and "transfers" not in contact.explanation
     moved = client.post(
         f"/api/v1/conversations/{contact.conversation_id}/transfer/",
         {"queue": logistics, "note": "物流问题"},

@@ -76,6 +76,8 @@ async def test_bad_frames_and_non_agents_get_clear_errors(two_tenants: TwoTenant
     await comm.send_json_to({"type": "agent.state.set", "state": "not_ready", "reason": "nap"})
     assert (await _events_until(comm, "error"))["code"] == "invalid"
     await comm.disconnect()
+    states = await sync_to_async(_in)(two_tenants.a, lambda: list(AgentStatus.objects.values_list("state", flat=True)))
+    assert set(states) <= {AgentState.OFFLINE}  # nothing was set by the refused frames
 
     staff, hello = await _desk(two_tenants.a, "staff")
     assert "agent" not in hello["payload"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agents.services.bootstrap import seed_named
 from tickets.models import Category
 
 DEFAULT_CATEGORIES = [
@@ -16,10 +17,8 @@ DEFAULT_CATEGORIES = [
 
 
 def tickets_seed_defaults() -> int:
-    created = 0
-    for position, (code, name, name_en) in enumerate(DEFAULT_CATEGORIES, start=1):
-        _category, was_created = Category.objects.get_or_create(
-            code=code, defaults={"name": name, "name_en": name_en, "position": position * 10}
-        )
-        created += int(was_created)
-    return created
+    rows = (
+        (code, name, name_en, {"position": position * 10})
+        for position, (code, name, name_en) in enumerate(DEFAULT_CATEGORIES, start=1)
+    )
+    return seed_named(Category, rows)
