@@ -322,3 +322,11 @@ CELERY_BEAT_SCHEDULE["per-tenant-routing-sweep"] = {
 
 # Tickets (docs/tickets.md): a customer's reply within this many days reopens a resolved ticket.
 TICKET_REOPEN_DAYS = env_int("TICKET_REOPEN_DAYS", 7)
+# Files on ticket replies and notes, at most this many MB each.
+TICKET_ATTACHMENT_MAX_MB = env_int("TICKET_ATTACHMENT_MAX_MB", 20)
+# SLA warnings and breaches (tickets.services.sla) are checked this often per tenant.
+CELERY_BEAT_SCHEDULE["per-tenant-ticket-sla"] = {
+    "task": "callcenter.core.tasks.dispatch_to_tenants",
+    "schedule": timedelta(minutes=1),
+    "kwargs": {"task_name": "tickets.tasks.sla_sweep"},
+}

@@ -123,3 +123,54 @@ def is_working(moment: datetime, calendar: Calendar) -> bool:
     return any(
         begin <= clock and (end == time.max or clock < end) for begin, end in calendar.intervals_on(local.date())
     )
+
+
+# --- SLA clocks on a ticket -------------------------------------------------------------------
+
+FIRST_RESPONSE, RESOLUTION = "first_response", "resolution"
+WARNED, BREACHED = "warned", "breached"
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One running target: when to warn, and when it is breached."""
+
+    name: str
+    warn_at: datetime
+    due: datetime
+
+
+def clock(
+    name: str, start: datetime, target_s: float, warn_before_s: float, calendar: Calendar, paused_s: float = 0.0
+) -> Clock:
+    """A target of ``target_s`` business seconds from ``start``, pushed back by the time it was paused.
+    The warning comes ``warn_before_s`` business seconds before the deadline (at once if the target
+    is shorter than that)."""
+    budget = target_s + paused_s
+    due = add_business_time(start, budget, calendar)
+    return Clock(name, add_business_time(start, max(0.0, budget - warn_before_s), calendar), due)
+
+
+def steps_due(clocks: Sequence[Clock], done: Sequence[str], now: datetime) -> list[str]:
+    """What the sweep must do now, e.g. ``["first_response_warned"]``. A clock found already past its
+    deadline is breached without a warning first (the warning would come too late to help)."""
+    steps: list[str] = []
+    for item in clocks:
+        warned, breached = f"{item.name}_{WARNED}", f"{item.name}_{BREACHED}"
+        if breached in done:
+            continue
+        if now >= item.due:
+            steps.append(breached)
+        elif now >= item.warn_at and warned not in done:
+            steps.append(warned)
+    return steps
+
+
+def next_check(clocks: Sequence[Clock], done: Sequence[str]) -> datetime | None:
+    """The next moment something is due for these clocks, or None when nothing is left to do."""
+    moments: list[datetime] = []
+    for item in clocks:
+        if f"{item.name}_{BREACHED}" in done:
+            continue
+        moments.append(item.due if f"{item.name}_{WARNED}" in done else item.warn_at)
+    return min(moments, default=None)

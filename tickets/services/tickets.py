@@ -16,7 +16,9 @@ from callcenter.core.errors import ConflictError
 from conversations.models import Conversation
 from customers.models import Customer
 from tickets.domain.workflow import RESOLVED, may_move, status_after_customer_reply
-from tickets.models import Category, Priority, Status, Ticket, TicketCounter, TicketEvent
+from tickets.models import Category, Priority, Status, Ticket, TicketCounter
+from tickets.services.history import history_record
+from tickets.services.sla import sla_on_status, sla_start
 
 SUBJECT_MAX = 200
 
@@ -25,16 +27,13 @@ class StatusMoveRefused(ConflictError):
     code = "status_move_refused"
 
 
-def _actor_fields(actor: Any) -> dict[str, Any]:
-    if actor is None or isinstance(actor, str):
-        return {"actor": None, "actor_label": actor or "system"}
-    return {"actor": actor, "actor_label": ""}
-
-
-def _record(ticket: Ticket, actor: Any, action: str, field: str = "", old: Any = None, new: Any = None) -> None:
-    TicketEvent.objects.create(
-        ticket=ticket, action=action, field=field, old_value=old, new_value=new, **_actor_fields(actor)
-    )
+def clean_subject(subject: object) -> str:
+    text = " ".join(str(subject or "").split())
+    if not text:
+        raise ValidationError({"subject": [_("Write a subject.")]})
+    if len(text) > SUBJECT_MAX:
+        raise ValidationError({"subject": [_("At most %(max)d characters.") % {"max": SUBJECT_MAX}]})
+    return text
 
 
 def _next_number() -> int:
@@ -54,27 +53,27 @@ def ticket_create(
     priority: str = Priority.NORMAL,
     conversations: Iterable[Conversation] = (),
     order_ref: str = "",
+    now: datetime | None = None,
 ) -> Ticket:
-    subject = " ".join(subject.split())
-    if not subject:
-        raise ValidationError({"subject": [_("Write a subject.")]})
-    if len(subject) > SUBJECT_MAX:
-        raise ValidationError({"subject": [_("At most %(max)d characters.") % {"max": SUBJECT_MAX}]})
+    subject = clean_subject(subject)
     if priority not in Priority.values:
         raise ValidationError({"priority": [_("Unknown priority.")]})
     with transaction.atomic():
-        ticket = Ticket.objects.create(
+        ticket = Ticket(
             number=_next_number(),
             subject=subject,
             customer=customer,
             category=category,
             priority=priority,
             order_ref=order_ref.strip()[:64],
+            created_at=now or timezone.now(),
         )
+        sla_start(ticket)
+        ticket.save(force_insert=True)
         linked = list(conversations)
         if linked:
             ticket.conversations.add(*linked)
-        _record(ticket, actor, "created", new={"subject": subject, "priority": priority})
+        history_record(ticket, actor, "created", new={"subject": subject, "priority": priority})
     return ticket
 
 
@@ -82,7 +81,7 @@ def ticket_status_set(*, ticket: Ticket, status: str, actor: Any, now: datetime 
     """Move the ticket along the workflow (tickets.domain.workflow); a move it forbids is refused."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        locked = Ticket.objects.select_for_update(of=("self",)).select_related("sla_policy__calendar").get(pk=ticket.pk)
         if locked.status == status:
             return locked
         if status not in Status.values:
@@ -98,8 +97,9 @@ def ticket_status_set(*, ticket: Ticket, status: str, actor: Any, now: datetime 
             locked.resolved_at = now
         if status == Status.CLOSED:
             locked.closed_at = now
-        locked.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
-        _record(locked, actor, "status", "status", old, status)
+        sla_fields = sla_on_status(locked, old, status, now)
+        locked.save(update_fields=["status", "resolved_at", "closed_at", "updated_at", *sla_fields])
+        history_record(locked, actor, "status", "status", old, status)
     return locked
 
 
@@ -107,11 +107,12 @@ def ticket_customer_replied(*, ticket: Ticket, now: datetime | None = None) -> T
     """A customer wrote about this ticket: it goes back to the team, or reopens if recently resolved."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        locked = Ticket.objects.select_for_update(of=("self",)).select_related("sla_policy__calendar").get(pk=ticket.pk)
         wanted = status_after_customer_reply(locked.status, locked.resolved_at, now, settings.TICKET_REOPEN_DAYS)
         if wanted is None:
             return locked
         old, locked.status = locked.status, wanted
-        locked.save(update_fields=["status", "updated_at"])
-        _record(locked, "customer", "reopened" if old == RESOLVED else "status", "status", old, wanted)
+        sla_fields = sla_on_status(locked, old, wanted, now)
+        locked.save(update_fields=["status", "updated_at", *sla_fields])
+        history_record(locked, "customer", "reopened" if old == RESOLVED else "status", "status", old, wanted)
     return locked

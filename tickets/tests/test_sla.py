@@ -10,12 +10,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tickets.domain.sla import (
+    BREACHED,
+    FIRST_RESPONSE,
+    RESOLUTION,
+    WARNED,
     Calendar,
     add_business_time,
     always_open,
     business_seconds_between,
+    clock,
     is_working,
+    next_check,
     office_hours,
+    steps_due,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -92,3 +99,35 @@ def test_a_calendar_open_all_the_time_is_plain_clock_time(start: datetime, secon
 def test_business_time_never_exceeds_clock_time(a: datetime, b: datetime) -> None:
     counted = business_seconds_between(a, b, NATIONAL_DAY)
     assert 0 <= counted <= max(0.0, (b - a).total_seconds()) + 1e-6
+
+
+# --- the clocks' warning and breach steps ---------------------------------------------------
+
+moments = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(SHANGHAI))
+
+
+@given(start=moments, target_h=st.integers(1, 40), warn_min=st.integers(0, 600), later_h=st.floats(0, 400))
+@settings(max_examples=150, deadline=None)
+def test_a_clock_warns_before_it_is_due_and_each_step_happens_once(
+    start: datetime, target_h: int, warn_min: int, later_h: float
+) -> None:
+    item = clock(FIRST_RESPONSE, start, target_h * HOUR, warn_min * 60.0, NATIONAL_DAY)
+    assert start <= item.warn_at <= item.due
+    now = start + timedelta(hours=later_h)
+    done: list[str] = []
+    for _round in range(3):  # the sweep running again and again at the same moment
+        done += steps_due([item], done, now)
+    assert len(done) == len(set(done))
+    if now >= item.due:
+        assert done[-1] == f"{FIRST_RESPONSE}_{BREACHED}" and next_check([item], done) is None
+    elif now >= item.warn_at:
+        assert done == [f"{FIRST_RESPONSE}_{WARNED}"] and next_check([item], done) == item.due
+    else:
+        assert done == [] and next_check([item], done) == item.warn_at
+
+
+def test_pausing_pushes_the_deadline_back_by_the_paused_business_time() -> None:
+    start = at(2026, 11, 23, 9)
+    plain = clock(RESOLUTION, start, 8 * HOUR, 0, office_hours())
+    paused = clock(RESOLUTION, start, 8 * HOUR, 0, office_hours(), paused_s=2 * HOUR)
+    assert business_seconds_between(plain.due, paused.due, office_hours()) == 2 * HOUR
