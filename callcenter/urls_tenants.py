@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/app/", include("customers.urls_app")),
     path("api/v1/app/", include("conversations.urls_app")),
     path("api/v1/app/", include("channels_app.urls_app")),
+    path("api/v1/app/", include("tickets.urls_app")),
     path("api/v1/customers/", include("customers.urls")),
     path("api/v1/conversations/", include("conversations.urls")),
     path("api/v1/tickets/", include("tickets.urls")),

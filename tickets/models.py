@@ -265,11 +265,18 @@ class TicketComment(models.Model):
     )
     author_label = models.CharField(_("by (label)"), max_length=60, blank=True)  # "system", a bot
     body = models.TextField(_("text"))
+    # The sender's own id for what became this comment (an APP return request): sent twice, stored once.
+    external_ref = models.CharField(_("external id"), max_length=128, blank=True)
     created_at = models.DateTimeField(_("written"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "created_at"], name="ticket_comment_ticket_time")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_ref"], condition=~models.Q(external_ref=""), name="uniq_ticket_comment_external_ref"
+            )
+        ]
         verbose_name = _("ticket comment")
         verbose_name_plural = _("ticket comments")
 

@@ -330,3 +330,5 @@ CELERY_BEAT_SCHEDULE["per-tenant-ticket-sla"] = {
     "schedule": timedelta(minutes=1),
     "kwargs": {"task_name": "tickets.tasks.sla_sweep"},
 }
+# An APP return request links the customer's conversations of this many hours that name the order.
+TICKET_LINK_WINDOW_H = env_int("TICKET_LINK_WINDOW_H", 72)

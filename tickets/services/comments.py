@@ -95,6 +95,7 @@ def _add(
     author: Any = None,
     customer: Customer | None = None,
     label: str = "",
+    external_ref: str = "",
 ) -> TicketComment:
     text = clean_body(body, allow_empty=bool(files))
     stored = _store_files(files)
@@ -110,6 +111,7 @@ def _add(
                 author=author,
                 author_customer=customer,
                 author_label=label,
+                external_ref=external_ref,
             )
             TicketAttachment.objects.bulk_create(
                 TicketAttachment(
@@ -161,12 +163,23 @@ def ticket_note_add(*, ticket: Ticket, author: Any, body: str, files: Sequence[I
 
 
 def ticket_customer_reply(
-    *, ticket: Ticket, customer: Customer, body: str, files: Sequence[IncomingFile] = ()
+    *,
+    ticket: Ticket,
+    customer: Customer,
+    body: str,
+    files: Sequence[IncomingFile] = (),
+    external_ref: str = "",
 ) -> TicketComment:
     """The customer wrote on their ticket (portal, or a channel linked to it): back to the team."""
     with transaction.atomic():
         comment = _add(
-            ticket=ticket, visibility=Visibility.PUBLIC, body=body, files=files, customer=customer, label="customer"
+            ticket=ticket,
+            visibility=Visibility.PUBLIC,
+            body=body,
+            files=files,
+            customer=customer,
+            label="customer",
+            external_ref=external_ref,
         )
         history_record(ticket, "customer", "customer_replied", new={"comment": comment.pk})
         ticket_customer_replied(ticket=ticket)
