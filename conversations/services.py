@@ -196,6 +196,24 @@ def agent_reply(
     return Received(message, created)
 
 
+def system_notice(*, conversation: Conversation, body: str, client_msg_id: str) -> Received:
+    """A message from the service itself (a ticket update), sent like an agent's reply on the channel
+    the customer last wrote from. Only into an open conversation; sending it twice stores it once."""
+    with transaction.atomic():
+        channel = Channel.objects.get(pk=conversation.last_channel_id)
+        message, created = message_append(
+            conversation=conversation,
+            channel=channel,
+            direction=Direction.OUTBOUND,
+            sender_type=SenderType.SYSTEM,
+            body=body,
+            client_msg_id=client_msg_id,
+        )
+        if created:
+            events.message_outbound(message, channel)
+    return Received(message, created)
+
+
 def messages_mark_read(*, conversation: Conversation, direction: str, up_to_seq: int) -> int:
     """The reader has seen every ``direction`` message up to ``up_to_seq``: mark them delivered and read."""
     if direction not in Direction.values:

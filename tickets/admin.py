@@ -13,6 +13,7 @@ from callcenter.admin_sites import tenant_admin_site
 from tickets.models import (
     BusinessCalendar,
     Category,
+    NotificationTemplate,
     SlaPolicy,
     SlaTarget,
     Ticket,
@@ -123,3 +124,11 @@ class TicketAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.method in ("GET", "HEAD") and super().has_view_permission(request, obj)
+
+
+@admin.register(NotificationTemplate, site=tenant_admin_site)
+class NotificationTemplateAdmin(admin.ModelAdmin):
+    """Plain text with {number}, {subject}, {status}, {reply} and {link}; one per event and language."""
+
+    list_display = ["event", "language", "subject"]
+    list_filter = ["event", "language"]

@@ -327,3 +327,30 @@ class TicketRating(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.ticket_id}: {self.score}"
+
+
+class NotifyEvent(models.TextChoices):
+    REPLY = "reply", _("the team replied")
+    WAITING_CUSTOMER = "waiting_customer", _("waiting for the customer")
+    RESOLVED = "resolved", _("resolved")
+
+
+class NotificationTemplate(models.Model):
+    """What the customer is told when their ticket changes, per event and language (plain text).
+
+    Placeholders: {number}, {subject}, {status}, {reply}, {link}.
+    """
+
+    event = models.CharField(_("event"), max_length=20, choices=NotifyEvent.choices)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    subject = models.CharField(_("e-mail subject"), max_length=120)
+    body = models.TextField(_("text"), max_length=2000)
+
+    class Meta:
+        ordering = ["event", "language"]
+        constraints = [models.UniqueConstraint(fields=["event", "language"], name="uniq_notification_template")]
+        verbose_name = _("notification template")
+        verbose_name_plural = _("notification templates")
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} ({self.language})"

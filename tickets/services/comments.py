@@ -19,20 +19,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from callcenter.core.domain_events import emit_on_commit
 from callcenter.core.errors import ConflictError
-from callcenter.core.tenancy import require_tenant
 from channels_app.services.files import StoredUpload, file_store
 from customers.models import Customer
 from tickets.domain.workflow import CLOSED
-from tickets.models import Ticket, TicketAttachment, TicketComment, Visibility
+from tickets.models import NotifyEvent, Ticket, TicketAttachment, TicketComment, Visibility
 from tickets.services.history import history_record
 from tickets.services.tickets import ticket_customer_replied
 
 BODY_MAX = 10_000
 FILES_PER_COMMENT = 5
-# Emitted after commit when the customer should hear of a change (tickets.notifications listens).
-PUBLIC_UPDATE = "tickets.public_update"
 
 
 @dataclass(frozen=True)
@@ -132,12 +128,11 @@ def _add(
 
 
 def _announce(comment: TicketComment) -> None:
+    """The customer hears of a public answer from the team (never of notes, nor of their own words)."""
+    from tickets.tasks import notify_customer
+
     if comment.visibility == Visibility.PUBLIC and not comment.from_customer:
-        tenant = require_tenant()
-        emit_on_commit(
-            PUBLIC_UPDATE,
-            {"tenant_id": tenant.pk, "schema": tenant.schema_name, "ticket": comment.ticket_id, "comment": comment.pk},
-        )
+        notify_customer.delay_on_commit(comment.ticket_id, NotifyEvent.REPLY, comment.pk)
 
 
 def ticket_reply(*, ticket: Ticket, author: Any, body: str, files: Sequence[IncomingFile] = ()) -> TicketComment:

@@ -4,7 +4,15 @@ calendar and a standard SLA policy (both theirs to change in the admin)."""
 from __future__ import annotations
 
 from agents.services.bootstrap import seed_named
-from tickets.models import BusinessCalendar, Category, Priority, SlaPolicy, SlaTarget
+from tickets.models import (
+    BusinessCalendar,
+    Category,
+    NotificationTemplate,
+    NotifyEvent,
+    Priority,
+    SlaPolicy,
+    SlaTarget,
+)
 
 DEFAULT_CATEGORIES = [
     ("return-exchange", "退换货", "return / exchange"),
@@ -18,7 +26,7 @@ DEFAULT_CATEGORIES = [
 
 
 def tickets_seed_defaults() -> int:
-    return categories_seed_defaults() + sla_seed_defaults()
+    return categories_seed_defaults() + sla_seed_defaults() + notification_templates_seed_defaults()
 
 
 def categories_seed_defaults() -> int:
@@ -49,6 +57,57 @@ def sla_seed_defaults() -> int:
             policy=policy,
             priority=priority,
             defaults={"first_response_minutes": first_response, "resolution_minutes": resolution},
+        )
+        created += int(was_created)
+    return created
+
+
+# (event, language, e-mail subject, text): the tenant edits them in the admin.
+DEFAULT_TEMPLATES = [
+    (
+        NotifyEvent.REPLY,
+        "zh-hans",
+        "您的工单 #{number} 有新回复",
+        "您的工单 #{number}「{subject}」有新回复：\n{reply}\n查看详情：{link}",
+    ),
+    (
+        NotifyEvent.REPLY,
+        "en",
+        "New reply on your ticket #{number}",
+        'There is a new reply on your ticket #{number} "{subject}":\n{reply}\nDetails: {link}',
+    ),
+    (
+        NotifyEvent.WAITING_CUSTOMER,
+        "zh-hans",
+        "工单 #{number} 需要您补充信息",
+        "您的工单 #{number}「{subject}」需要您补充信息，请回复或点击：{link}",
+    ),
+    (
+        NotifyEvent.WAITING_CUSTOMER,
+        "en",
+        "Ticket #{number} needs your answer",
+        'We need a little more from you on ticket #{number} "{subject}". Reply here or open: {link}',
+    ),
+    (
+        NotifyEvent.RESOLVED,
+        "zh-hans",
+        "工单 #{number} 已解决",
+        "您的工单 #{number}「{subject}」已解决。欢迎为本次服务评分：{link}",
+    ),
+    (
+        NotifyEvent.RESOLVED,
+        "en",
+        "Ticket #{number} is resolved",
+        'Your ticket #{number} "{subject}" is resolved. Tell us how we did: {link}',
+    ),
+]
+
+
+def notification_templates_seed_defaults() -> int:
+    created = 0
+    for event, language, subject, body in DEFAULT_TEMPLATES:
+        _row, was_created = NotificationTemplate.objects.get_or_create(
+            event=event, language=language, defaults={"subject": subject, "body": body}
         )
         created += int(was_created)
     return created

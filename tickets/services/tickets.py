@@ -18,6 +18,7 @@ from customers.models import Customer
 from tickets.domain.workflow import RESOLVED, may_move, status_after_customer_reply
 from tickets.models import Category, Priority, Status, Ticket, TicketCounter
 from tickets.services.history import history_record
+from tickets.services.notifications import EVENT_FOR_STATUS
 from tickets.services.sla import sla_on_status, sla_start
 
 SUBJECT_MAX = 200
@@ -99,6 +100,10 @@ def ticket_status_set(*, ticket: Ticket, status: str, actor: Any, now: datetime 
             locked.closed_at = now
         sla_fields = sla_on_status(locked, old, status, now)
         locked.save(update_fields=["status", "resolved_at", "closed_at", "updated_at", *sla_fields])
+        if status in EVENT_FOR_STATUS:
+            from tickets.tasks import notify_customer
+
+            notify_customer.delay_on_commit(locked.pk, EVENT_FOR_STATUS[status])
         history_record(locked, actor, "status", "status", old, status)
     return locked
 
