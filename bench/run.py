@@ -115,12 +115,14 @@ def _suites() -> dict[str, Suite]:
     from bench.realtime import suite as realtime
     from bench.routing import engine
     from bench.routing import suite as routing
+    from bench.tickets import suite as tickets
 
     return {
         "tenants": Suite("tenants", _tenant_suite, ALARM_S, HARD_STOP_S),
         "realtime": Suite("realtime", realtime.run_realtime_suite, realtime.ALARM_S, realtime.HARD_STOP_S),
         "routing-engine": Suite("routing-engine", engine.run_engine_suite, engine.ALARM_S, engine.HARD_STOP_S),
         "routing": Suite("routing", routing.run_routing_suite, routing.ALARM_S, routing.HARD_STOP_S),
+        "tickets": Suite("tickets", tickets.run_tickets_suite, tickets.ALARM_S, tickets.HARD_STOP_S),
     }
 
 

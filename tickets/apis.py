@@ -93,7 +93,7 @@ class TicketSummarySerializer(serializers.ModelSerializer):
         return {"id": ticket.team.pk, "name": ticket.team.name} if ticket.team else None
 
 
-class AttachmentSerializer(serializers.Serializer):
+class TicketAttachmentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     content_type = serializers.CharField()
@@ -101,14 +101,14 @@ class AttachmentSerializer(serializers.Serializer):
     url = serializers.CharField()
 
 
-class CommentSerializer(serializers.Serializer):
+class TicketCommentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     visibility = serializers.CharField()
     body = serializers.CharField()
     author = serializers.DictField(allow_null=True)  # type: ignore[assignment]
     from_customer = serializers.BooleanField()
     created_at = serializers.DateTimeField()
-    attachments = AttachmentSerializer(many=True)
+    attachments = TicketAttachmentSerializer(many=True)
 
 
 def comment_data(comment: TicketComment, number: int) -> dict[str, Any]:
@@ -389,7 +389,7 @@ class _CommentApi(APIView):
 class TicketReplyApi(_CommentApi):
     @extend_schema(
         request={"multipart/form-data": CommentInputSerializer},
-        responses={201: CommentSerializer},
+        responses={201: TicketCommentSerializer},
         summary="Reply to the customer (they are notified on their last channel)",
     )
     def post(self, request: Request, number: int) -> Response:
@@ -401,7 +401,7 @@ class TicketNoteApi(_CommentApi):
 
     @extend_schema(
         request={"multipart/form-data": CommentInputSerializer},
-        responses={201: CommentSerializer},
+        responses={201: TicketCommentSerializer},
         summary="Add an internal note (never shown to the customer)",
     )
     def post(self, request: Request, number: int) -> Response:

@@ -168,11 +168,13 @@ class Ticket(models.Model):
     class Meta:
         ordering = ["-number"]
         indexes = [
-            models.Index(fields=["status", "-updated_at"], name="ticket_status_updated"),
-            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
-            models.Index(fields=["team", "status"], name="ticket_team_status"),
+            # Lists are newest first by number; each filter reads its own index in that order and
+            # stops after a page (tickets.selectors.ticket_list, bench/tickets).
+            models.Index(fields=["assignee", "-number"], name="ticket_assignee_number"),
+            models.Index(fields=["team", "-number"], name="ticket_team_number"),
+            models.Index(fields=["status", "-number"], name="ticket_status_number"),
+            models.Index(fields=["-number"], condition=models.Q(sla_breached=True), name="ticket_breached_number"),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_created"),
-            models.Index(fields=["-updated_at"], condition=models.Q(sla_breached=True), name="ticket_breached_updated"),
             models.Index(
                 fields=["sla_next_check_at"],
                 condition=models.Q(sla_next_check_at__isnull=False),
