@@ -52,12 +52,16 @@ def ticket_list(*, user: Any, filters: TicketFilters, after_number: int | None =
     if after_number is not None:
         rows = rows.filter(number__lt=after_number)
     limit = max(1, min(limit, LIST_MAX))
-    return list(rows.select_related("customer", "category", "assignee", "team").order_by("-number")[:limit])
+    return list(
+        rows.select_related("customer", "category", "assignee__agent_profile", "team").order_by("-number")[:limit]
+    )
 
 
 def ticket_get(number: int) -> Ticket:
     ticket = (
-        Ticket.objects.select_related("customer", "category", "assignee", "team", "merged_into", "sla_policy")
+        Ticket.objects.select_related(
+            "customer", "category", "assignee__agent_profile", "team", "merged_into", "sla_policy"
+        )
         .filter(number=number)
         .first()
     )

@@ -157,3 +157,26 @@ def test_the_ticket_api_is_in_the_openapi_schema(two_tenants: TwoTenants) -> Non
     client = tenant_client(two_tenants.a, "staff")
     schema = client.get("/api/schema/", {"format": "json"}).json()
     assert {"/api/v1/tickets/", "/api/v1/tickets/{number}/replies/"} <= set(schema["paths"])
+
+
+def test_a_list_costs_the_same_queries_however_many_tickets_it_shows(two_tenants: TwoTenants) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    customer, made = _tickets(two_tenants.a)
+    client = tenant_client(two_tenants.a, "agent")
+    with tenant_context(two_tenants.a):
+        agent = get_user_model().objects.get(username="agent")
+        Ticket.objects.filter(pk=made[0].pk).update(assignee=agent)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/v1/tickets/").status_code == 200
+        return len(captured.captured_queries)
+
+    few = queries()
+    with tenant_context(two_tenants.a):
+        for n in range(10):
+            extra = ticket_create(customer=customer, subject=f"更多 {n}", actor="test")
+            Ticket.objects.filter(pk=extra.pk).update(assignee=agent)
+    assert queries() == few
