@@ -27,4 +27,5 @@ urlpatterns = [
     path("api/v1/", include("routing.urls")),
     path("channels/", include("channels_app.urls")),
     path("shop-demo/", channel_demo_views.shop_demo, name="shop-demo"),
+    path("portal/", include("portal.urls")),
 ]

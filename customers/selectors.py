@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from callcenter.core.errors import NotFoundError
 from customers.domain.phones import InvalidPhoneNumber, normalize_phone
 from customers.models import ActivityEvent, ChannelIdentity, Customer, Order
+from customers.services.identity import surviving
 
 
 def customer_get(customer_id: int) -> Customer:
@@ -35,6 +36,27 @@ def customer_search(query: str, limit: int = 50) -> QuerySet[Customer]:
         pass
     by_identity = ChannelIdentity.objects.filter(external_id=text).values("customer_id")
     return customers.filter(condition | Q(pk__in=by_identity)).distinct()[:limit]
+
+
+def customer_profile_ids(customer: Customer) -> set[int]:
+    """The ids of the customer's one profile: the survivor of its merges and every profile merged into it."""
+    ids = {surviving(customer).pk}
+    frontier = set(ids)
+    while frontier:  # merges chain (a -> b -> c); one query per level
+        frontier = set(Customer.objects.filter(merged_into_id__in=frontier).values_list("pk", flat=True)) - ids
+        ids |= frontier
+    return ids
+
+
+def order_get_for_customer(*, customer: Customer, order_no: str) -> Order:
+    """The customer's order with that number; ``Order.DoesNotExist`` for anyone else's, or none.
+
+    "The customer" is the whole merged profile: a portal session or a caller matched to a
+    merged-away profile still reaches the orders that moved to the survivor.
+    """
+    return Order.objects.select_related("customer").get(
+        order_no=order_no, customer_id__in=customer_profile_ids(customer)
+    )
 
 
 @dataclass(frozen=True)

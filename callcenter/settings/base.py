@@ -55,6 +55,7 @@ TENANT_APPS = [
     "conversations",
     "routing",
     "tickets",
+    "portal",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -334,3 +335,31 @@ CELERY_BEAT_SCHEDULE["per-tenant-ticket-sla"] = {
 }
 # An APP return request links the customer's conversations of this many hours that name the order.
 TICKET_LINK_WINDOW_H = env_int("TICKET_LINK_WINDOW_H", 72)
+
+# The customers' self-service portal (docs/portal.md). One-time sign-in codes go out through
+# PORTAL_CODE_SENDER (callcenter/integrations/otp.py): the console sender only logs them, so set a
+# real one in production (EmailCodeSender, or EmailAndSmsCodeSender with PORTAL_SMS_SENDER naming
+# an SmsCodeSender subclass for the SMS provider). Counters live in Redis: they hold across processes.
+PORTAL_CODE_SENDER = env_str("PORTAL_CODE_SENDER", "callcenter.integrations.otp.ConsoleCodeSender")
+PORTAL_SMS_SENDER = env_str("PORTAL_SMS_SENDER", "")
+PORTAL_CODE_TTL_S = env_int("PORTAL_CODE_TTL_S", 10 * 60)
+PORTAL_CODE_MAX_ATTEMPTS = env_int("PORTAL_CODE_MAX_ATTEMPTS", 5)  # wrong tries before a code is dead
+PORTAL_CODE_SEND_INTERVAL_S = env_int("PORTAL_CODE_SEND_INTERVAL_S", 60)  # per address
+PORTAL_CODE_SENDS_PER_HOUR = env_int("PORTAL_CODE_SENDS_PER_HOUR", 10)  # per address
+PORTAL_CODE_SENDS_PER_IP_PER_HOUR = env_int("PORTAL_CODE_SENDS_PER_IP_PER_HOUR", 20)
+PORTAL_MAX_FAILURES = env_int("PORTAL_MAX_FAILURES", 10)  # wrong codes per address in an hour, then a lockout
+PORTAL_MAX_FAILURES_PER_IP = env_int("PORTAL_MAX_FAILURES_PER_IP", 30)
+PORTAL_LOCKOUT_S = env_int("PORTAL_LOCKOUT_S", 15 * 60)
+CELERY_BEAT_SCHEDULE["per-tenant-purge-portal-codes"] = {
+    "task": "callcenter.core.tasks.dispatch_to_tenants",
+    "schedule": timedelta(hours=1),
+    "kwargs": {"task_name": "portal.tasks.purge_sign_in_codes"},
+}
+
+# Changing an order's shipping address (docs/customers.md): allowed only while the order's
+# status, compared without regard to case, is one of these (the shop's own words for "not yet
+# shipped") and it has no tracking number. A tenant whose shop uses other statuses lists them
+# in its APP channel's settings as "order_address_changeable_statuses".
+ORDER_ADDRESS_CHANGEABLE_STATUSES = frozenset(
+    {"pending", "pending_payment", "paid", "unshipped", "待付款", "待发货", "已付款"}
+)
