@@ -23,22 +23,17 @@ from tickets.selectors import ticket_comments
 LIST_LIMIT = 50
 
 
-def customer_family_ids(customer: Customer) -> list[int]:
-    """The customer's whole profile: the survivor of its merges and every profile merged into it."""
-    return sorted(customer_profile_ids(customer))
-
-
 def portal_ticket_list(customer: Customer, *, limit: int = LIST_LIMIT) -> list[Ticket]:
     """The customer's tickets, most recently changed first; tickets merged into others are left out."""
     return list(
-        Ticket.objects.filter(customer_id__in=customer_family_ids(customer), merged_into__isnull=True).order_by(
+        Ticket.objects.filter(customer_id__in=customer_profile_ids(customer), merged_into__isnull=True).order_by(
             "-updated_at", "-number"
         )[:limit]
     )
 
 
 def portal_ticket_get(customer: Customer, number: int) -> Ticket:
-    ticket = Ticket.objects.filter(number=number, customer_id__in=customer_family_ids(customer)).first()
+    ticket = Ticket.objects.filter(number=number, customer_id__in=customer_profile_ids(customer)).first()
     if ticket is None:
         raise NotFoundError("No such ticket.")
     return ticket
@@ -46,7 +41,7 @@ def portal_ticket_get(customer: Customer, number: int) -> Ticket:
 
 def portal_ticket_for_link(customer: Customer, *, ticket_id: int, link_customer_id: int) -> Ticket:
     """The ticket a link names, when both the ticket and the link's addressee are this customer's."""
-    family = customer_family_ids(customer)
+    family = customer_profile_ids(customer)
     ticket = Ticket.objects.filter(pk=ticket_id, customer_id__in=family).first()
     if ticket is None or link_customer_id not in family:
         raise NotFoundError("No such ticket.")
@@ -54,7 +49,7 @@ def portal_ticket_for_link(customer: Customer, *, ticket_id: int, link_customer_
 
 
 def portal_order_list(customer: Customer, *, limit: int = LIST_LIMIT) -> list[Order]:
-    return list(Order.objects.filter(customer_id__in=customer_family_ids(customer)).order_by("-placed_at")[:limit])
+    return list(Order.objects.filter(customer_id__in=customer_profile_ids(customer)).order_by("-placed_at")[:limit])
 
 
 def portal_order_get(customer: Customer, order_no: str) -> Order:

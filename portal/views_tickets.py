@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from callcenter.core.errors import ConflictError, NotFoundError
+from callcenter.core.files import stored_file_response
 from customers.models import Customer
 from portal.auth import customer_required, portal_page
 from portal.forms import TicketRatingForm, TicketReplyForm
 from portal.selectors import portal_ticket_get, portal_ticket_timeline
 from portal.views import not_found, render_page
-from tickets.apis import attachment_response
 from tickets.domain.workflow import CLOSED, RESOLVED
 from tickets.models import Ticket, TicketRating
 from tickets.selectors import ticket_attachment_get
@@ -137,4 +137,10 @@ def ticket_attachment(request: HttpRequest, customer: Customer, number: int, att
         attachment = ticket_attachment_get(ticket, attachment_id, public_only=True)
     except NotFoundError:
         return not_found(request)
-    return attachment_response(attachment.storage_key, attachment.content_type, attachment.name)
+    return stored_file_response(
+        attachment.storage_key,
+        attachment.content_type,
+        attachment.name,
+        as_attachment=True,
+        cache_control="private, no-store",
+    )

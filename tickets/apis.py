@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -23,6 +22,7 @@ from rest_framework.views import APIView
 from agents.models import Team
 from agents.permissions import IsStaffOrAgent
 from callcenter.core.errors import NotFoundError
+from callcenter.core.files import stored_file_response
 from conversations.models import Conversation
 from customers.models import Customer
 from tickets.models import Category, Priority, Status, Ticket, TicketComment, TicketEvent
@@ -417,20 +417,13 @@ class TicketAttachmentApi(APIView):
             attachment = ticket_attachment_get(_ticket(number), attachment_id, public_only=False)
         except NotFoundError as exc:
             raise NotFound(_("No such attachment.")) from exc
-        return attachment_response(attachment.storage_key, attachment.content_type, attachment.name)
-
-
-def attachment_response(key: str, content_type: str, name: str) -> FileResponse:
-    """Always a download, never a page of this host, with the type the content was checked to be."""
-    if not default_storage.exists(key):
-        raise NotFound(_("No such attachment."))
-    response = FileResponse(
-        default_storage.open(key, "rb"), content_type=content_type, as_attachment=True, filename=name
-    )
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+        return stored_file_response(
+            attachment.storage_key,
+            attachment.content_type,
+            attachment.name,
+            as_attachment=True,
+            cache_control="private, no-store",
+        )
 
 
 class TicketMergeApi(APIView):

@@ -8,7 +8,6 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from callcenter.core.errors import NotFoundError
-from customers.models import Customer
 from tickets.domain.workflow import WORKING
 from tickets.models import Ticket, TicketAttachment, TicketComment, Visibility
 
@@ -91,16 +90,3 @@ def ticket_attachment_get(ticket: Ticket, attachment_id: int, *, public_only: bo
     if attachment is None:
         raise NotFoundError("No such attachment.")
     return attachment
-
-
-def customer_ticket_ids(customer: Customer) -> QuerySet[Ticket]:
-    """A customer's own tickets (merges move tickets to the surviving profile)."""
-    return Ticket.objects.filter(customer=customer, merged_into__isnull=True)
-
-
-def ticket_get_for_customer(*, customer: Customer, number: int) -> Ticket:
-    """The customer's ticket by number; another customer's number is simply not found (404)."""
-    ticket = customer_ticket_ids(customer).select_related("category").filter(number=number).first()
-    if ticket is None:
-        raise NotFoundError("No such ticket.")
-    return ticket

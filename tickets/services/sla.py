@@ -126,6 +126,11 @@ def _clocks(ticket: Ticket, target: SlaTarget, calendar: clocks.Calendar) -> lis
     return running
 
 
+def _due_checks(ticket: Ticket, running: list[clocks.Clock]) -> list[clocks.Clock]:
+    """The clocks the sweep watches: a paused resolution clock has nothing coming due."""
+    return [item for item in running if not (item.name == clocks.RESOLUTION and ticket.sla_paused_at)]
+
+
 def sla_refresh(ticket: Ticket) -> list[str]:
     """Recompute the deadlines and the next check on ``ticket`` (not saved); returns the fields to save.
 
@@ -144,8 +149,7 @@ def sla_refresh(ticket: Ticket) -> list[str]:
         ticket.first_response_due = by_name[clocks.FIRST_RESPONSE].due
     if clocks.RESOLUTION in by_name:
         ticket.resolution_due = by_name[clocks.RESOLUTION].due
-    checked = [item for item in running if not (item.name == clocks.RESOLUTION and ticket.sla_paused_at)]
-    ticket.sla_next_check_at = clocks.next_check(checked, ticket.sla_done)
+    ticket.sla_next_check_at = clocks.next_check(_due_checks(ticket, running), ticket.sla_done)
     return SLA_FIELDS
 
 
@@ -220,7 +224,8 @@ def _breach(ticket: Ticket, step: str, now: datetime) -> list[str]:
         fields += ["priority", "escalated_at"]
         tenant_id = require_tenant().pk
         payload = _sla_payload(ticket, step)
-        for user_id in {*_recipients(ticket)["lead"], *_recipients(ticket)["assignee"]}:
+        who = _recipients(ticket)
+        for user_id in {*who["lead"], *who["assignee"]}:
             publish_on_commit(group_name(tenant_id, "user", user_id), "ticket.escalated", payload)
         publish_on_commit(group_name(tenant_id, "supervisors"), "ticket.escalated", payload)
     return fields
@@ -241,8 +246,7 @@ def _sweep_one(ticket_id: int, now: datetime) -> list[str]:
             ticket.sla_next_check_at = None
             ticket.save(update_fields=["sla_next_check_at"])
             return []
-        running = _clocks(ticket, target, calendar_of(ticket.sla_policy.calendar))
-        running = [item for item in running if not (item.name == clocks.RESOLUTION and ticket.sla_paused_at)]
+        running = _due_checks(ticket, _clocks(ticket, target, calendar_of(ticket.sla_policy.calendar)))
         steps = clocks.steps_due(running, ticket.sla_done, now)
         fields: list[str] = []
         for step in steps:
