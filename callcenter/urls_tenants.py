@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/customers/", include("customers.urls")),
     path("api/v1/conversations/", include("conversations.urls")),
     path("api/v1/tickets/", include("tickets.urls")),
+    path("api/v1/tickets/", include("portal.urls_api")),
     path("api/v1/", include("routing.urls")),
     path("channels/", include("channels_app.urls")),
     path("shop-demo/", channel_demo_views.shop_demo, name="shop-demo"),

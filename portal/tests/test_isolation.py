@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django_tenants.utils import tenant_context
 
-from callcenter.core.testing import TwoTenants, host_of
+from callcenter.core.testing import TwoTenants, assert_cross_tenant_404, host_of
 from portal.auth import PORTAL_SESSION_KEY
 from portal.links import portal_ticket_link
 from portal.models import SignInCode
@@ -89,7 +90,12 @@ def test_a_link_of_tenant_a_is_invalid_on_tenant_b(two_tenants: TwoTenants, outb
     make_ticket(b, make_customer(b))  # same id and number on B
     with tenant_context(a):
         link = portal_ticket_link(ticket=ticket)
+    made = two_tenants.client("a", "agent").post(f"/api/v1/tickets/{ticket.number}/portal-link/", {},
+                                                 content_type="application/json")  # fmt: skip
     client = browser(b)
     sign_in(client, outbox)
-    response = client.get(link)
-    assert response.status_code == 400 and "not valid" in response.content.decode()
+    for path in [link, urlsplit(made.json()["url"]).path]:
+        response = client.get(path)
+        assert response.status_code == 400 and "not valid" in response.content.decode()
+    only_on_a = make_ticket(a, make_customer(a, app_user="u-9", phone="13700001111"))
+    assert_cross_tenant_404(two_tenants, f"/api/v1/tickets/{only_on_a.number}/portal-link/", method="post")
