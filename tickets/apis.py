@@ -80,17 +80,58 @@ class TicketSummarySerializer(serializers.ModelSerializer):
         ]
 
     def get_customer(self, ticket: Ticket) -> dict[str, Any]:
-        return {"id": ticket.customer_id, "name": ticket.customer.display_name}
+        return _customer_ref(ticket)
 
     def get_category(self, ticket: Ticket) -> dict[str, Any] | None:
-        category = ticket.category
-        return {"code": category.code, "name": str(category)} if category else None
+        return _category_ref(ticket)
 
     def get_assignee(self, ticket: Ticket) -> dict[str, Any] | None:
         return _person(ticket.assignee)
 
     def get_team(self, ticket: Ticket) -> dict[str, Any] | None:
-        return {"id": ticket.team.pk, "name": ticket.team.name} if ticket.team else None
+        return _team_ref(ticket)
+
+
+def _customer_ref(ticket: Ticket) -> dict[str, Any]:
+    return {"id": ticket.customer_id, "name": ticket.customer.display_name}
+
+
+def _category_ref(ticket: Ticket) -> dict[str, Any] | None:
+    category = ticket.category
+    return {"code": category.code, "name": str(category)} if category else None
+
+
+def _team_ref(ticket: Ticket) -> dict[str, Any] | None:
+    return {"id": ticket.team.pk, "name": ticket.team.name} if ticket.team else None
+
+
+_TIME = serializers.DateTimeField()
+
+
+def _time(value: Any) -> str | None:
+    return None if value is None else _TIME.to_representation(value)
+
+
+def ticket_summary_data(ticket: Ticket) -> dict[str, Any]:
+    """A list row, exactly as TicketSummarySerializer describes it (a test holds them equal), built
+    directly: a page of 50 rows through the serializer's field machinery takes several times longer."""
+    return {
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "customer": _customer_ref(ticket),
+        "category": _category_ref(ticket),
+        "assignee": _person(ticket.assignee),
+        "team": _team_ref(ticket),
+        "order_ref": ticket.order_ref,
+        "created_at": _time(ticket.created_at),
+        "updated_at": _time(ticket.updated_at),
+        "first_response_due": _time(ticket.first_response_due),
+        "first_responded_at": _time(ticket.first_responded_at),
+        "resolution_due": _time(ticket.resolution_due),
+        "sla_breached": ticket.sla_breached,
+    }
 
 
 class TicketAttachmentSerializer(serializers.Serializer):
@@ -314,7 +355,7 @@ class TicketListApi(APIView):
             after_number=_int_param(request, "after"),
             limit=_int_param(request, "limit", default=50) or 50,
         )
-        return Response(TicketSummarySerializer(rows, many=True).data)
+        return Response([ticket_summary_data(ticket) for ticket in rows])
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketDetailSerializer}, summary="Open a ticket")
     def post(self, request: Request) -> Response:

@@ -12,6 +12,15 @@ from tickets.domain.workflow import WORKING
 from tickets.models import Ticket, TicketAttachment, TicketComment, Visibility
 
 LIST_MAX = 100
+# What a list row shows (tickets.apis.ticket_summary_data): narrow rows are built and sent faster.
+LIST_COLUMNS = (
+    *("number", "subject", "status", "priority", "order_ref", "created_at", "updated_at", "sla_breached"),
+    *("first_response_due", "first_responded_at", "resolution_due"),
+    *("customer", "customer__display_name"),
+    *("category", "category__code", "category__name", "category__name_en"),
+    *("assignee", "assignee__username", "assignee__agent_profile", "assignee__agent_profile__display_name"),
+    *("team", "team__name"),
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,9 @@ def ticket_list(*, user: Any, filters: TicketFilters, after_number: int | None =
         rows = rows.filter(number__lt=after_number)
     limit = max(1, min(limit, LIST_MAX))
     return list(
-        rows.select_related("customer", "category", "assignee__agent_profile", "team").order_by("-number")[:limit]
+        rows.select_related("customer", "category", "assignee__agent_profile", "team")
+        .only(*LIST_COLUMNS)
+        .order_by("-number")[:limit]
     )
 
 

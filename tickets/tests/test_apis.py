@@ -180,3 +180,27 @@ def test_a_list_costs_the_same_queries_however_many_tickets_it_shows(two_tenants
             extra = ticket_create(customer=customer, subject=f"更多 {n}", actor="test")
             Ticket.objects.filter(pk=extra.pk).update(assignee=agent)
     assert queries() == few
+
+
+def test_list_rows_are_what_the_schema_says(two_tenants: TwoTenants) -> None:
+    """The list builds its rows without the serializer (for speed): they must stay equal to it."""
+    from django.utils import translation
+
+    from tickets.apis import TicketSummarySerializer
+    from tickets.models import Category
+    from tickets.selectors import ticket_get
+
+    _customer, made = _tickets(two_tenants.a)
+    with tenant_context(two_tenants.a):
+        team = Team.objects.create(name="售后一组")
+        agent = get_user_model().objects.get(username="agent")
+        Ticket.objects.filter(pk=made[0].pk).update(
+            assignee=agent, team=team, category=Category.objects.get(code="refund"), sla_breached=True
+        )
+        Ticket.objects.filter(pk=made[1].pk).update(first_responded_at=made[1].created_at)
+    for language in ["en", "zh-hans"]:
+        rows = tenant_client(two_tenants.a, "agent").get("/api/v1/tickets/", HTTP_ACCEPT_LANGUAGE=language).json()
+        with tenant_context(two_tenants.a), translation.override(language):
+            expected = [dict(TicketSummarySerializer(ticket_get(row["number"])).data) for row in rows]
+        assert rows == expected
+        assert rows[-1]["category"]["name"] == ("refund" if language == "en" else "退款")
