@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from callcenter.core.testing import TwoTenants, host_of
 from channels_app.testing import widget_channel
 from conversations.models import Conversation, Message
 from customers.models import Customer
+from tests.browser.helpers import off_the_browser_thread
 
 pytestmark = pytest.mark.browser
 
@@ -32,13 +32,7 @@ def _agent_replies(pair: TwoTenants, conversation_id: int, body: str) -> int:
         path = f"/api/v1/conversations/{conversation_id}/messages/"
         return int(agent.post(path, {"body": body}, content_type="application/json").status_code)
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(reply).result(timeout=30)
-
-
-def _in_thread(fn: Any) -> Any:
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(fn).result(timeout=30)
+    return off_the_browser_thread(reply)
 
 
 def _route(pair: TwoTenants) -> None:
@@ -48,7 +42,7 @@ def _route(pair: TwoTenants) -> None:
         with tenant_context(pair.a):
             routing_round()
 
-    _in_thread(run)
+    off_the_browser_thread(run)
 
 
 def _after_sales_agent_takes_it(pair: TwoTenants) -> None:
@@ -73,8 +67,8 @@ def _after_sales_agent_takes_it(pair: TwoTenants) -> None:
         (offer,) = agent.get("/api/v1/agent/").json()["offers"]
         assert agent.post(f"/api/v1/offers/{offer['offer']}/accept/").status_code == 200
 
-    _in_thread(setup)
-    _in_thread(accept)
+    off_the_browser_thread(setup)
+    off_the_browser_thread(accept)
 
 
 def test_a_shopper_chats_reconnects_and_sees_the_agents_replies(
