@@ -10,6 +10,7 @@ django_http = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from callcenter.core.asgi import TenantWebsocketMiddleware  # noqa: E402
+from callcenter.core.heap import heap_freeze_after_startup  # noqa: E402
 from channels_app.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -20,3 +21,5 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+heap_freeze_after_startup()
