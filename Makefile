@@ -32,6 +32,6 @@ bench: venv messages
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy callcenter tenants agents customers conversations channels_app routing tickets portal
+	$(BIN)/mypy callcenter tenants agents customers conversations channels_app routing tickets portal workbench
 	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=callcenter.settings.test

@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/v1/tickets/", include("tickets.urls")),
     path("api/v1/tickets/", include("portal.urls_api")),
     path("api/v1/", include("routing.urls")),
+    path("api/v1/", include("workbench.urls")),
     path("channels/", include("channels_app.urls")),
     path("shop-demo/", channel_demo_views.shop_demo, name="shop-demo"),
     path("portal/", include("portal.urls")),

@@ -56,6 +56,7 @@ TENANT_APPS = [
     "routing",
     "tickets",
     "portal",
+    "workbench",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

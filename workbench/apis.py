@@ -1,0 +1,136 @@
+"""The desk's own API (staff and agents of the tenant): canned responses, under /api/v1/canned-responses/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agents.models import Team
+from agents.permissions import IsStaffOrAgent
+from callcenter.core.errors import NotFoundError
+from conversations.selectors import conversation_get
+from workbench.domain.canned import canned_fill
+from workbench.models import CannedResponse, CannedScope
+from workbench.selectors import canned_get_for, canned_search, canned_values_for
+from workbench.services.canned import canned_create, canned_delete, canned_update
+
+
+class CannedResponseSerializer(serializers.ModelSerializer):
+    team = serializers.IntegerField(source="team_id", allow_null=True, read_only=True)
+    mine = serializers.SerializerMethodField()
+    text = serializers.CharField(read_only=True, help_text="The body with this conversation's values filled in.")
+
+    class Meta:
+        model = CannedResponse
+        fields = ["id", "scope", "team", "mine", "shortcut", "title", "body", "text", "is_active", "updated_at"]
+
+    def get_mine(self, response: CannedResponse) -> bool:
+        return response.owner_id is not None and response.owner_id == self.context["user"].pk
+
+
+class CannedCreateSerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=CannedScope.choices, default=CannedScope.PERSONAL)
+    team = serializers.IntegerField(required=False, allow_null=True)
+    shortcut = serializers.CharField(max_length=31)
+    title = serializers.CharField(max_length=80)
+    body = serializers.CharField(max_length=2000, trim_whitespace=False)
+
+
+class CannedUpdateSerializer(serializers.Serializer):
+    shortcut = serializers.CharField(max_length=31, required=False)
+    title = serializers.CharField(max_length=80, required=False)
+    body = serializers.CharField(max_length=2000, required=False, trim_whitespace=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+def _data(responses: list[CannedResponse], user: Any, values: dict[str, str | None]) -> list[dict[str, Any]]:
+    for response in responses:
+        response.text = canned_fill(response.body, values)  # type: ignore[attr-defined]
+    return list(CannedResponseSerializer(responses, many=True, context={"user": user}).data)
+
+
+def _values(request: Request) -> dict[str, str | None]:
+    raw = request.query_params.get("conversation")
+    conversation = None
+    if raw not in (None, ""):
+        try:
+            conversation = conversation_get(int(str(raw)))
+        except (ValueError, NotFoundError) as exc:
+            raise NotFound(_("No such conversation.")) from exc
+    return canned_values_for(user=request.user, conversation=conversation)
+
+
+def _one(request: Request, response_id: int) -> CannedResponse:
+    try:
+        return canned_get_for(request.user, response_id)
+    except NotFoundError as exc:
+        raise NotFound(_("No such canned response.")) from exc
+
+
+class CannedResponseListApi(APIView):
+    permission_classes = [IsStaffOrAgent]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="What the agent typed after /"),
+            OpenApiParameter("conversation", int, description="Fill the variables for this conversation"),
+            OpenApiParameter("limit", int, description="1–50, default 20"),
+        ],
+        responses={200: CannedResponseSerializer(many=True)},
+        summary="Canned responses I may use, best match first",
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            limit = int(str(request.query_params.get("limit", 20)))
+        except ValueError:
+            limit = 20
+        found = canned_search(request.user, str(request.query_params.get("q", "")), limit=limit)
+        return Response(_data(found, request.user, _values(request)))
+
+    @extend_schema(request=CannedCreateSerializer, responses={201: CannedResponseSerializer}, summary="Add one")
+    def post(self, request: Request) -> Response:
+        given = CannedCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = dict(given.validated_data)
+        team = None
+        if data.get("team") is not None:
+            team = Team.objects.filter(pk=data["team"]).first()
+            if team is None:
+                raise serializers.ValidationError({"team": [_("Unknown team.")]})
+        made = canned_create(
+            actor=request.user,
+            scope=data["scope"],
+            team=team,
+            shortcut=data["shortcut"],
+            title=data["title"],
+            body=data["body"],
+        )
+        values = canned_values_for(user=request.user, conversation=None)
+        return Response(_data([made], request.user, values)[0], status=status.HTTP_201_CREATED)
+
+
+class CannedResponseApi(APIView):
+    permission_classes = [IsStaffOrAgent]
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=CannedUpdateSerializer, responses={200: CannedResponseSerializer}, summary="Change one")
+    def patch(self, request: Request, response_id: int) -> Response:
+        given = CannedUpdateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        changed = canned_update(actor=request.user, response=_one(request, response_id), **given.validated_data)
+        values = canned_values_for(user=request.user, conversation=None)
+        return Response(_data([changed], request.user, values)[0])
+
+    @extend_schema(responses={204: None}, summary="Delete one")
+    def delete(self, request: Request, response_id: int) -> Response:
+        canned_delete(actor=request.user, response=_one(request, response_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,10 @@
+"""The desk's API, mounted at /api/v1/ (docs/workbench.md)."""
+
+from django.urls import path
+
+from workbench import apis
+
+urlpatterns = [
+    path("canned-responses/", apis.CannedResponseListApi.as_view(), name="api-canned-responses"),
+    path("canned-responses/<int:response_id>/", apis.CannedResponseApi.as_view(), name="api-canned-response"),
+]
