@@ -223,6 +223,10 @@ class TicketCreateSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     order_ref = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     conversations = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=20)
+    assignee = serializers.IntegerField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(
+        max_length=10_000, required=False, allow_blank=True, default="", help_text="The first internal note"
+    )
 
 
 class TicketUpdateSerializer(serializers.Serializer):
@@ -368,6 +372,7 @@ class TicketListApi(APIView):
         conversations = list(Conversation.objects.filter(pk__in=data["conversations"], customer=customer))
         if len(conversations) != len(set(data["conversations"])):
             raise ValidationError({"conversations": [_("Link only this customer's conversations.")]})
+        assignee = _resolve_changes({"assignee": data["assignee"]})["assignee"]
         ticket = ticket_create(
             customer=customer,
             subject=data["subject"],
@@ -376,6 +381,8 @@ class TicketListApi(APIView):
             priority=data["priority"],
             order_ref=data["order_ref"],
             conversations=conversations,
+            assignee=assignee,
+            note=data["note"],
         )
         return Response(_detail(ticket), status=status.HTTP_201_CREATED)
 

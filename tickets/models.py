@@ -21,6 +21,14 @@ class Category(BilingualNamed):
     )
     position = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    keywords = ArrayField(
+        models.CharField(max_length=30),
+        default=list,
+        blank=True,
+        size=100,
+        verbose_name=_("keywords"),
+        help_text=_("Words in a customer's messages that suggest this category, separated by commas."),
+    )
 
     class Meta:
         ordering = ["position", "code"]

@@ -19,7 +19,7 @@ from callcenter.core.errors import NotFoundError
 from conversations.selectors import conversation_get
 from workbench.domain.canned import canned_fill
 from workbench.models import CannedResponse, CannedScope
-from workbench.selectors import canned_get_for, canned_search, canned_values_for
+from workbench.selectors import canned_get_for, canned_search, canned_values_for, ticket_draft
 from workbench.services.canned import canned_create, canned_delete, canned_update
 
 
@@ -134,3 +134,65 @@ class CannedResponseApi(APIView):
     def delete(self, request: Request, response_id: int) -> Response:
         canned_delete(actor=request.user, response=_one(request, response_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- a ticket from a conversation -------------------------------------------------------------
+
+
+class DraftCategorySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    confidence = serializers.FloatField()
+    matched = serializers.ListField(child=serializers.CharField(), help_text="The keywords found")
+
+
+class DraftTicketSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    subject = serializers.CharField()
+    status = serializers.CharField()
+    order_ref = serializers.CharField()
+
+
+class TicketDraftSerializer(serializers.Serializer):
+    conversation = serializers.IntegerField()
+    customer = serializers.DictField(help_text="id and name")
+    channel = serializers.CharField(help_text="The kind of channel the customer wrote on last")
+    subject = serializers.CharField(allow_blank=True)
+    order_ref = serializers.CharField(allow_blank=True)
+    summary = serializers.CharField(allow_blank=True, help_text="The last messages, for the first internal note")
+    category = DraftCategorySerializer(allow_null=True)
+    open_tickets = DraftTicketSerializer(many=True, help_text="The customer's tickets still being worked on")
+
+
+class TicketDraftApi(APIView):
+    permission_classes = [IsStaffOrAgent]
+
+    @extend_schema(responses={200: TicketDraftSerializer}, summary="A new ticket from this conversation, pre-filled")
+    def get(self, request: Request, conversation_id: int) -> Response:
+        try:
+            conversation = conversation_get(conversation_id)
+        except NotFoundError as exc:
+            raise NotFound(_("No such conversation.")) from exc
+        draft = ticket_draft(conversation)
+        category = None
+        if draft.category is not None:
+            category = {
+                "code": draft.category.code,
+                "name": str(draft.category),
+                "confidence": draft.category_confidence,
+                "matched": list(draft.category_matched),
+            }
+        body = {
+            "conversation": conversation.pk,
+            "customer": {"id": conversation.customer_id, "name": conversation.customer.display_name},
+            "channel": conversation.last_channel.kind,
+            "subject": draft.subject,
+            "order_ref": draft.order_ref,
+            "summary": draft.summary,
+            "category": category,
+            "open_tickets": [
+                {"number": t.number, "subject": t.subject, "status": t.status, "order_ref": t.order_ref}
+                for t in draft.open_tickets
+            ],
+        }
+        return Response(TicketDraftSerializer(body).data)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils.translation import gettext as _
 
 from agents.models import AgentProfile
 from callcenter.core.errors import NotFoundError
 from callcenter.core.tenancy import require_tenant
-from conversations.models import Conversation
+from conversations.models import Conversation, Message, MessageKind, SenderType
 from customers.models import Order
-from tickets.models import Ticket
+from tickets.domain.workflow import WORKING
+from tickets.models import Category, Ticket
+from tickets.services.classify import category_suggest_for
 from workbench.models import CannedResponse, CannedScope
 
 CANNED_LIST_MAX = 50
@@ -82,3 +86,78 @@ def canned_values_for(*, user: Any, conversation: Conversation | None) -> dict[s
         number = linked.values_list("number", flat=True).first()
         values["ticket_no"] = f"#{number}" if number else None
     return values
+
+
+# --- a ticket from a conversation -------------------------------------------------------------
+
+DRAFT_MESSAGES = 20
+SUMMARY_MAX = 1000
+SUBJECT_MAX = 60
+
+
+@dataclass(frozen=True)
+class TicketDraft:
+    """What the "new ticket" form starts with; the agent changes any of it before saving."""
+
+    conversation: Conversation
+    subject: str
+    order_ref: str
+    summary: str
+    category: Category | None
+    category_confidence: float | None
+    category_matched: tuple[str, ...]
+    open_tickets: list[Ticket]
+
+
+def _line(message: Message) -> str:
+    who = _("Customer") if message.sender_type == SenderType.CUSTOMER else _("Agent")
+    return f"{who}: {' '.join(message.body.split())}"
+
+
+def _mentioned_order(messages: list[Message], order_numbers: list[str]) -> str:
+    """The order the chat is about: the newest message naming one of the customer's orders, else
+    the customer's latest order."""
+    for message in reversed(messages):
+        for order_no in order_numbers:
+            if order_no in message.body:
+                return order_no
+    return order_numbers[0] if order_numbers else ""
+
+
+def ticket_draft(conversation: Conversation) -> TicketDraft:
+    messages = list(
+        Message.objects.filter(conversation=conversation, kind=MessageKind.TEXT)
+        .exclude(sender_type=SenderType.SYSTEM)
+        .exclude(body="")
+        .order_by("-seq")
+        .only("body", "sender_type", "seq")[:DRAFT_MESSAGES]
+    )[::-1]
+    from_customer = [m.body for m in messages if m.sender_type == SenderType.CUSTOMER]
+    first = " ".join(from_customer[0].split()) if from_customer else ""
+    subject = first if len(first) <= SUBJECT_MAX else first[: SUBJECT_MAX - 1] + "…"
+    lines: list[str] = []
+    for line in reversed([_line(m) for m in messages]):  # the newest lines are kept when it is long
+        if sum(len(kept) + 1 for kept in lines) + len(line) > SUMMARY_MAX:
+            break
+        lines.insert(0, line)
+    order_numbers = list(
+        Order.objects.filter(customer_id=conversation.customer_id)
+        .order_by("-placed_at")
+        .values_list("order_no", flat=True)[:50]
+    )
+    suggested = category_suggest_for("\n".join(from_customer))
+    open_tickets = list(
+        Ticket.objects.filter(customer_id=conversation.customer_id, status__in=WORKING, merged_into__isnull=True)
+        .only("number", "subject", "status", "order_ref")
+        .order_by("-number")[:5]
+    )
+    return TicketDraft(
+        conversation=conversation,
+        subject=subject,
+        order_ref=_mentioned_order(messages, order_numbers),
+        summary="\n".join(lines),
+        category=suggested[0] if suggested else None,
+        category_confidence=suggested[1].confidence if suggested else None,
+        category_matched=suggested[1].matched if suggested else (),
+        open_tickets=open_tickets,
+    )

@@ -7,4 +7,5 @@ from workbench import apis
 urlpatterns = [
     path("canned-responses/", apis.CannedResponseListApi.as_view(), name="api-canned-responses"),
     path("canned-responses/<int:response_id>/", apis.CannedResponseApi.as_view(), name="api-canned-response"),
+    path("conversations/<int:conversation_id>/ticket-draft/", apis.TicketDraftApi.as_view(), name="api-ticket-draft"),
 ]

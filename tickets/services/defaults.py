@@ -23,6 +23,16 @@ DEFAULT_CATEGORIES = [
     ("pre-sales", "售前咨询", "pre-sales question"),
     ("complaint", "投诉", "complaint"),
 ]
+# What customers write about each (tickets/domain/classifier.py); the tenant edits them in the admin.
+DEFAULT_KEYWORDS: dict[str, list[str]] = {
+    "return-exchange": ["退货", "换货", "退换", "寄回", "七天无理由", "不合适", "换一个", "return", "exchange"],
+    "refund": ["退款", "退钱", "钱没到", "没到账", "原路退回", "refund", "money back"],
+    "damaged": ["破损", "坏了", "碎了", "漏水", "裂了", "瑕疵", "质量问题", "划痕", "broken", "damaged", "leak"],
+    "logistics": ["快递", "物流", "发货", "没收到", "到哪", "配送", "签收", "单号", "delivery", "shipping", "tracking"],
+    "invoice": ["发票", "开票", "抬头", "税号", "invoice", "receipt"],
+    "pre-sales": ["有货", "库存", "尺码", "优惠", "价格", "推荐", "多少钱", "in stock", "price", "discount"],
+    "complaint": ["投诉", "差评", "态度差", "欺骗", "12315", "举报", "complain"],
+}
 
 
 def tickets_seed_defaults() -> int:
@@ -31,7 +41,7 @@ def tickets_seed_defaults() -> int:
 
 def categories_seed_defaults() -> int:
     rows = (
-        (code, name, name_en, {"position": position * 10})
+        (code, name, name_en, {"position": position * 10, "keywords": DEFAULT_KEYWORDS.get(code, [])})
         for position, (code, name, name_en) in enumerate(DEFAULT_CATEGORIES, start=1)
     )
     return seed_named(Category, rows)

@@ -54,8 +54,13 @@ def ticket_create(
     priority: str = Priority.NORMAL,
     conversations: Iterable[Conversation] = (),
     order_ref: str = "",
+    assignee: Any = None,
+    note: str = "",
     now: datetime | None = None,
 ) -> Ticket:
+    """A new ticket; ``note`` becomes its first internal note (e.g. a summary of the chat it came from)."""
+    from tickets.services.comments import ticket_note_add
+
     subject = clean_subject(subject)
     if priority not in Priority.values:
         raise ValidationError({"priority": [_("Unknown priority.")]})
@@ -67,6 +72,7 @@ def ticket_create(
             category=category,
             priority=priority,
             order_ref=order_ref.strip()[:64],
+            assignee=assignee,
             created_at=now or timezone.now(),
         )
         sla_start(ticket)
@@ -75,6 +81,10 @@ def ticket_create(
         if linked:
             ticket.conversations.add(*linked)
         history_record(ticket, actor, "created", new={"subject": subject, "priority": priority})
+        if assignee is not None:
+            history_record(ticket, actor, "changed", "assignee", None, assignee.pk)
+        if note.strip():
+            ticket_note_add(ticket=ticket, author=actor, body=note)
     return ticket
 
 
