@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -17,8 +18,11 @@ from agents.models import Team
 from agents.permissions import IsStaffOrAgent
 from callcenter.core.errors import NotFoundError
 from conversations.selectors import conversation_get
+from customers.domain.order_status import order_status_label
+from customers.models import Customer
 from workbench.domain.canned import canned_fill
 from workbench.models import CannedResponse, CannedScope
+from workbench.screen_pop import ScreenPop, screen_pop
 from workbench.selectors import canned_get_for, canned_search, canned_values_for, ticket_draft
 from workbench.services.canned import canned_create, canned_delete, canned_update
 
@@ -196,3 +200,82 @@ class TicketDraftApi(APIView):
             ],
         }
         return Response(TicketDraftSerializer(body).data)
+
+
+# --- the screen pop ---------------------------------------------------------------------------
+
+
+def _screen_pop_data(pop: ScreenPop) -> dict[str, Any]:
+    customer = pop.customer
+    tier = customer.tier
+    return {
+        "customer": {
+            "id": customer.pk,
+            "name": customer.display_name,
+            "tier": {"code": tier.code, "name": str(tier), "rank": tier.rank} if tier else None,
+            "phones": customer.phones,
+            "emails": customer.emails,
+            "tags": customer.tags,
+            "since": customer.created_at,
+            "identities": [
+                {"kind": i.kind, "namespace": i.namespace, "external_id": i.external_id, "verified": i.verified}
+                for i in pop.identities
+            ],
+        },
+        "orders": [
+            {
+                "order_no": o.order_no,
+                "status": o.status,
+                "status_label": order_status_label(o.status),
+                "amount": str(o.amount),
+                "currency": o.currency,
+                "placed_at": o.placed_at,
+                "logistics_status": o.logistics_status,
+                "logistics_company": o.logistics_company,
+                "tracking_no": o.tracking_no,
+            }
+            for o in pop.orders
+        ],
+        "tickets": {
+            which: [
+                {
+                    "number": t.number,
+                    "subject": t.subject,
+                    "status": t.status,
+                    "priority": t.priority,
+                    "category": str(t.category) if t.category else None,
+                    "updated_at": t.updated_at,
+                    "sla_breached": t.sla_breached,
+                }
+                for t in tickets
+            ]
+            for which, tickets in (("open", pop.open_tickets), ("past", pop.past_tickets))
+        },
+        "timeline": [{"at": e.at, "kind": e.kind, "id": e.id, "summary": e.summary} for e in pop.timeline],
+        "earlier_conversations": [
+            {
+                "id": conversation_id,
+                "lines": [{"seq": m.seq, "from": m.sender_type, "body": m.body, "at": m.created_at} for m in messages],
+            }
+            for conversation_id, messages in pop.earlier.items()
+        ],
+    }
+
+
+class ScreenPopApi(APIView):
+    permission_classes = [IsStaffOrAgent]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("conversation", int, description="The conversation being taken")],
+        responses={200: OpenApiTypes.OBJECT},
+        summary="Everything about a customer for the agent who takes their contact",
+    )
+    def get(self, request: Request, customer_id: int) -> Response:
+        customer = Customer.objects.select_related("tier").filter(pk=customer_id).first()
+        if customer is None:
+            raise NotFound(_("No such customer."))
+        try:
+            current = int(str(request.query_params.get("conversation") or 0)) or None
+        except ValueError as exc:
+            raise serializers.ValidationError({"conversation": [_("A whole number.")]}) from exc
+        return Response(_screen_pop_data(screen_pop(customer, current_conversation_id=current)))
