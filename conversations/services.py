@@ -178,40 +178,43 @@ def agent_reply(
     through the ``conversations.message_outbound`` domain event once it is committed.
     """
     _validate(kind, body, attachments, client_msg_id)
-    with transaction.atomic():
-        channel = Channel.objects.get(pk=conversation.last_channel_id)
-        message, created = message_append(
-            conversation=conversation,
-            channel=channel,
-            direction=Direction.OUTBOUND,
-            sender_type=SenderType.AGENT,
-            kind=kind,
-            body=body,
-            attachments=attachments,
-            client_msg_id=client_msg_id,
-            sender_user=user,
-        )
-        if created:
-            events.message_outbound(message, channel)
-    return Received(message, created)
+    return _send_outbound(
+        conversation=conversation,
+        sender_type=SenderType.AGENT,
+        sender_user=user,
+        kind=kind,
+        body=body,
+        attachments=attachments,
+        client_msg_id=client_msg_id,
+    )
 
 
 def system_notice(*, conversation: Conversation, body: str, client_msg_id: str) -> Received:
     """A message from the service itself (a ticket update), sent like an agent's reply on the channel
     the customer last wrote from. Only into an open conversation; sending it twice stores it once."""
+    return _send_outbound(
+        conversation=conversation, sender_type=SenderType.SYSTEM, body=body, client_msg_id=client_msg_id
+    )
+
+
+def _send_outbound(
+    *, conversation: Conversation, sender_type: str, sender_user: Any = None, **message: Any
+) -> Received:
+    """Store an outbound message on the channel the customer last wrote from; its adapter hears of it
+    (``message_outbound``) once the transaction commits, and only for a message stored now."""
     with transaction.atomic():
         channel = Channel.objects.get(pk=conversation.last_channel_id)
-        message, created = message_append(
+        stored, created = message_append(
             conversation=conversation,
             channel=channel,
             direction=Direction.OUTBOUND,
-            sender_type=SenderType.SYSTEM,
-            body=body,
-            client_msg_id=client_msg_id,
+            sender_type=sender_type,
+            sender_user=sender_user,
+            **message,
         )
         if created:
-            events.message_outbound(message, channel)
-    return Received(message, created)
+            events.message_outbound(stored, channel)
+    return Received(stored, created)
 
 
 def messages_mark_read(*, conversation: Conversation, direction: str, up_to_seq: int) -> int:

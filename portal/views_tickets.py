@@ -81,7 +81,7 @@ def ticket_reply(request: HttpRequest, customer: Customer, number: int) -> HttpR
     if not form.is_valid():
         return _page(request, ticket, reply_form=form, status=400)
     uploads = request.FILES.getlist("photos")
-    files = [IncomingFile(f, f.name or "file", f.content_type or "", f.size or 0) for f in uploads]
+    files = [IncomingFile.from_upload(upload) for upload in uploads]
     try:
         ticket_customer_reply(
             ticket=ticket,

@@ -307,10 +307,7 @@ def _resolve_changes(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _files(data: dict[str, Any]) -> list[IncomingFile]:
-    return [
-        IncomingFile(file=upload, name=upload.name or "file", content_type=upload.content_type or "", size=upload.size)
-        for upload in data["files"]
-    ]
+    return [IncomingFile.from_upload(upload) for upload in data["files"]]
 
 
 def _detail(ticket: Ticket) -> dict[str, Any]:

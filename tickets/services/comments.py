@@ -38,6 +38,12 @@ class IncomingFile:
     content_type: str
     size: int
 
+    @classmethod
+    def from_upload(cls, upload: Any) -> IncomingFile:
+        """A file posted to a form or the API (Django's UploadedFile); its type is checked later, from its bytes."""
+        name, content_type = upload.name or "file", upload.content_type or ""
+        return cls(file=upload, name=name, content_type=content_type, size=upload.size or 0)
+
 
 class TicketClosed(ConflictError):
     code = "ticket_closed"

@@ -14,7 +14,7 @@ from django_tenants.utils import tenant_context
 from callcenter.core.testing import TwoTenants, assert_cross_tenant_404, tenant_client
 from channels_app.models import Channel, ChannelKind
 from conversations.services import conversation_resolve, inbound_message_receive
-from customers.models import Order
+from customers.models import Customer, Order
 from customers.services.identity import Contact, contact_resolve
 from tickets.models import Status
 from tickets.services.tickets import ticket_create, ticket_status_set
@@ -85,7 +85,9 @@ def test_the_queries_do_not_grow_with_the_history(two_tenants: TwoTenants) -> No
 
 def test_another_tenants_customer_is_not_found_and_bad_input_is_refused(two_tenants: TwoTenants) -> None:
     customer_id, _current = _history(two_tenants.a, chats=1, orders=1)
-    assert_cross_tenant_404(two_tenants, f"/api/v1/customers/{customer_id + 1000}/screen-pop/")
+    with tenant_context(two_tenants.b):
+        assert not Customer.objects.filter(pk=customer_id).exists()  # the id means nothing on B
+    assert_cross_tenant_404(two_tenants, f"/api/v1/customers/{customer_id}/screen-pop/")
     agent = tenant_client(two_tenants.a, "agent")
     assert agent.get(f"/api/v1/customers/{customer_id}/screen-pop/", {"conversation": "x"}).status_code == 400
     assert tenant_client(two_tenants.a).get(f"/api/v1/customers/{customer_id}/screen-pop/").status_code in (401, 403)
