@@ -30,4 +30,5 @@ urlpatterns = [
     path("channels/", include("channels_app.urls")),
     path("shop-demo/", channel_demo_views.shop_demo, name="shop-demo"),
     path("portal/", include("portal.urls")),
+    path("desk/", include("workbench.urls_pages")),
 ]

@@ -57,6 +57,8 @@ class MessageSerializer(serializers.Serializer):
     client_msg_id = serializers.CharField()
     channel = serializers.CharField(allow_null=True)
     created_at = serializers.CharField()
+    delivered_at = serializers.CharField(allow_null=True)
+    read_at = serializers.CharField(allow_null=True)
 
 
 class TokenRequestSerializer(serializers.Serializer):

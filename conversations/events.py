@@ -36,6 +36,9 @@ def message_payload(message: Message) -> dict[str, Any]:
         "client_msg_id": message.client_msg_id,
         "channel": message.channel.kind if message.channel else None,
         "created_at": message.created_at.isoformat(),
+        # The agent's ticks: delivered to the customer's channel, read by the customer.
+        "delivered_at": message.delivered_at.isoformat() if message.delivered_at else None,
+        "read_at": message.read_at.isoformat() if message.read_at else None,
     }
 
 
