@@ -116,6 +116,8 @@ def _suites() -> dict[str, Suite]:
     from bench.routing import engine
     from bench.routing import suite as routing
     from bench.tickets import suite as tickets
+    from bench.workbench import first_paint
+    from bench.workbench import suite as workbench
 
     return {
         "tenants": Suite("tenants", _tenant_suite, ALARM_S, HARD_STOP_S),
@@ -123,6 +125,10 @@ def _suites() -> dict[str, Suite]:
         "routing-engine": Suite("routing-engine", engine.run_engine_suite, engine.ALARM_S, engine.HARD_STOP_S),
         "routing": Suite("routing", routing.run_routing_suite, routing.ALARM_S, routing.HARD_STOP_S),
         "tickets": Suite("tickets", tickets.run_tickets_suite, tickets.ALARM_S, tickets.HARD_STOP_S),
+        "workbench": Suite("workbench", workbench.run_workbench_suite, workbench.ALARM_S, workbench.HARD_STOP_S),
+        "workbench-desk": Suite(
+            "workbench-desk", first_paint.run_first_paint_suite, first_paint.ALARM_S, first_paint.HARD_STOP_S
+        ),
     }
 
 

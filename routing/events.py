@@ -5,17 +5,23 @@
   sees who serves them; agents following it see the change).
 - ``queue.position``: the conversation's group, while the contact waits.
 - ``queue.changed``: the tenant's supervisors group (staff users' sockets), for the live queue view.
+- ``agent.load``: the supervisors group, when an agent's contacts in hand or ringing offers change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from callcenter.core.realtime import publish_on_commit
+from django.db import transaction
+
+from agents.models import AgentState, AgentStatus
+from callcenter.core.realtime import publish_many, publish_on_commit
 from callcenter.core.tenancy import group_name, require_tenant
 from conversations.events import conversation_group
 from routing.models import Offer, RoutedContact
+from routing.selectors import AgentLoad, agent_load_figures, shown_state
 
 
 def _user_group(user_id: int) -> str:
@@ -99,3 +105,34 @@ def queue_position(
 
 def queues_changed(figures: list[dict[str, Any]], out: Outbox) -> None:
     out.append((group_name(require_tenant().pk, "supervisors"), "queue.changed", {"queues": figures}))
+
+
+def agent_load_changed(agent_ids: Iterable[int]) -> None:
+    """``agent.load`` to supervisors for each of these agents, once the transaction commits.
+
+    The figures are read after the commit, in three queries whatever the number of agents, so
+    they are what the database holds then, never a step half way through the transaction. A
+    failure to read or send them is logged (``robust``), never raised into the caller's commit.
+    """
+    ids = sorted(set(agent_ids))
+    if not ids:
+        return
+    group = group_name(require_tenant().pk, "supervisors")
+
+    def send() -> None:
+        states = dict(AgentStatus.objects.filter(agent_id__in=ids).values_list("agent_id", "state"))
+        figures = agent_load_figures(ids)
+        publish_many(
+            [(group, "agent.load", agent_load_payload(i, states.get(i, AgentState.OFFLINE), figures[i])) for i in ids]
+        )
+
+    transaction.on_commit(send, robust=True)
+
+
+def agent_load_payload(agent_id: int, state: str, figures: AgentLoad) -> dict[str, Any]:
+    return {
+        "agent": agent_id,
+        "load": figures.load,
+        "ringing": figures.ringing,
+        "shown_state": shown_state(state, ringing=figures.ringing, assigned=figures.assigned),
+    }

@@ -34,6 +34,7 @@ from tickets.selectors import (
     ticket_list,
 )
 from tickets.services.comments import IncomingFile, ticket_note_add, ticket_reply
+from tickets.services.conversations import ticket_conversation_link
 from tickets.services.fields import ticket_tag_add, ticket_tag_remove, ticket_update
 from tickets.services.merge import ticket_merge
 from tickets.services.tickets import ticket_create, ticket_status_set
@@ -253,6 +254,15 @@ class MergeSerializer(serializers.Serializer):
 
 class TagSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
+
+
+class LinkConversationSerializer(serializers.Serializer):
+    conversation = serializers.IntegerField(min_value=1, help_text="A conversation of the ticket's customer.")
+
+
+class TicketConversationsSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    conversations = serializers.ListField(child=serializers.IntegerField(), help_text="Every linked conversation")
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -517,3 +527,26 @@ class TicketHistoryApi(APIView):
     def get(self, request: Request, number: int) -> Response:
         events = _ticket(number).events.select_related("actor__agent_profile").order_by("at", "id")
         return Response(EventSerializer(events, many=True).data)
+
+
+class TicketConversationsApi(APIView):
+    permission_classes = [IsStaffOrAgent]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=LinkConversationSerializer,
+        responses={200: TicketConversationsSerializer},
+        summary="Link a conversation of the ticket's customer to this ticket (linking twice changes nothing)",
+    )
+    def post(self, request: Request, number: int) -> Response:
+        ticket = _ticket(number)
+        given = LinkConversationSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        conversation = (
+            Conversation.objects.select_related("customer").filter(pk=given.validated_data["conversation"]).first()
+        )
+        if conversation is None:
+            raise NotFound(_("No such conversation."))
+        linked = ticket_conversation_link(ticket=ticket, conversation=conversation, actor=request.user)
+        ids = sorted(linked.conversations.values_list("pk", flat=True))
+        return Response(TicketConversationsSerializer({"number": linked.number, "conversations": ids}).data)

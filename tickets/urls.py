@@ -17,4 +17,5 @@ urlpatterns = [
     path("<int:number>/tags/", apis.TicketTagsApi.as_view(), name="api-ticket-tags"),
     path("<int:number>/tags/<str:name>/", apis.TicketTagApi.as_view(), name="api-ticket-tag"),
     path("<int:number>/history/", apis.TicketHistoryApi.as_view(), name="api-ticket-history"),
+    path("<int:number>/conversations/", apis.TicketConversationsApi.as_view(), name="api-ticket-conversations"),
 ]

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from callcenter.admin_sites import tenant_admin_site
-from workbench.models import CannedResponse
+from workbench.models import CannedResponse, WrapUpCode
 from workbench.services.canned import body_problem, shortcut_problem
 
 
@@ -44,3 +44,11 @@ class CannedResponseAdmin(admin.ModelAdmin):
     list_filter = ["scope", "team", "is_active"]
     search_fields = ["shortcut", "title", "body"]
     list_select_related = ["team", "owner"]
+
+
+@admin.register(WrapUpCode, site=tenant_admin_site)
+class WrapUpCodeAdmin(admin.ModelAdmin):
+    # A code in use cannot be deleted (wrap-ups protect it): switch it off instead.
+    list_display = ["name", "name_en", "code", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    search_fields = ["code", "name", "name_en"]

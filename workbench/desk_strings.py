@@ -74,5 +74,6 @@ def desk_strings() -> dict[str, Any]:
             "no_agents": _("No agents to show."),
             "no_queues": _("No queues."),
             "updated": _("updated %(t)s"),
+            "ringing_n": _("%(n)s ringing"),
         },
     }

@@ -1,4 +1,5 @@
-"""The workbench's own data (tenant schema): canned responses."""
+"""The workbench's own data (tenant schema): canned responses, internal notes on conversations,
+wrap-up codes and the wrap-up of each ended conversation."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from callcenter.core.models import BilingualNamed
 
 
 class CannedScope(models.TextChoices):
@@ -70,3 +73,72 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return f"/{self.shortcut} {self.title}"
+
+
+class ConversationNote(models.Model):
+    """An internal note on a conversation: agents and supervisors read it, the customer never does."""
+
+    conversation = models.ForeignKey(
+        "conversations.Conversation", on_delete=models.PROTECT, related_name="+", verbose_name=_("conversation")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    body = models.TextField(_("text"), max_length=2000)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["conversation", "created_at"], name="workbench_note_conv_created")]
+        verbose_name = _("conversation note")
+        verbose_name_plural = _("conversation notes")
+
+    def __str__(self) -> str:
+        return f"#{self.conversation_id} {self.body[:40]}"
+
+
+class WrapUpCode(BilingualNamed):
+    """How a conversation ended, chosen by the agent when ending it (问题已解决, 已转工单...)."""
+
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta(BilingualNamed.Meta):
+        ordering = ["position", "code"]
+        verbose_name = _("wrap-up code")
+        verbose_name_plural = _("wrap-up codes")
+
+
+class ConversationWrapUp(models.Model):
+    """The agent's wrap-up of one conversation: its code and an optional short note."""
+
+    conversation = models.OneToOneField(
+        "conversations.Conversation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("conversation"),
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agent"),
+    )
+    code = models.ForeignKey(WrapUpCode, on_delete=models.PROTECT, related_name="+", verbose_name=_("wrap-up code"))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("conversation wrap-up")
+        verbose_name_plural = _("conversation wrap-ups")
+
+    def __str__(self) -> str:
+        return f"#{self.conversation_id} {self.code}"

@@ -183,12 +183,16 @@ def contacts_enqueue_new(*, now: datetime | None = None) -> int:
     return len(new)
 
 
-def _withdraw_ringing(contact: RoutedContact, reason: str, now: datetime) -> None:
+def _withdraw_ringing(contact: RoutedContact, reason: str, now: datetime) -> list[int]:
+    """Take back the contact's ringing offer; returns the agents whose load changed."""
+    agents = []
     for offer in Offer.objects.filter(contact=contact, status=OfferStatus.RINGING).select_related("agent"):
         offer.status, offer.decided_at = OfferStatus.WITHDRAWN, now
         offer.decision = {**offer.decision, "outcome": reason}
         offer.save(update_fields=["status", "decided_at", "decision"])
         events.offer_withdrawn(offer, offer.agent.user_id, reason)
+        agents.append(offer.agent_id)
+    return agents
 
 
 def contact_end(*, conversation_id: int, now: datetime | None = None) -> RoutedContact | None:
@@ -208,8 +212,9 @@ def contact_end(*, conversation_id: int, now: datetime | None = None) -> RoutedC
         agent = contact.agent
         if contact.status == ContactStatus.ASSIGNED:
             contact.status, contact.end_reason = ContactStatus.ENDED, "resolved"
+            events.agent_load_changed([contact.agent_id] if contact.agent_id else [])
         else:
-            _withdraw_ringing(contact, "contact_ended", now)
+            events.agent_load_changed(_withdraw_ringing(contact, "contact_ended", now))
             contact.status, contact.end_reason = ContactStatus.ABANDONED, "resolved_before_answer"
         contact.ended_at = now
         contact.save(update_fields=["status", "end_reason", "ended_at"])
@@ -281,7 +286,10 @@ def contact_transfer(
                 raise ConflictError(_("This agent already has the conversation."), code="same_agent")
             contact.target_agent = agent
             target = {"agent": agent.pk, "name": agent.display_name}
-        _withdraw_ringing(contact, "transferred", now)
+        lighter = _withdraw_ringing(contact, "transferred", now)  # the agents it was ringing for
+        if contact.agent_id is not None:
+            lighter.append(contact.agent_id)  # and the agent who had it
+        events.agent_load_changed(lighter)
         history = list(contact.explanation.get("transfers", []))
         history.append({"at": now.isoformat(), "by": by.pk, "from_agent": contact.agent_id, "to": target, "note": note})
         contact.explanation = {**contact.explanation, "transfers": history}

@@ -59,6 +59,7 @@ def offer_accept(*, offer_id: int, user: Any, now: datetime | None = None) -> Of
         # Longest-available routing: the agent who just took a contact goes to the back of the line.
         AgentStatus.objects.filter(agent=offer.agent).update(available_since=now)
         events.contact_assigned(contact, offer.agent.display_name, offer.agent.user_id)
+        events.agent_load_changed([offer.agent_id])
     log.info("routing.offer_accepted", offer=offer.pk, contact=contact.pk, agent=offer.agent_id)
     return offer
 
@@ -77,6 +78,7 @@ def offer_decline(*, offer_id: int, user: Any, now: datetime | None = None) -> O
         _back_to_the_queue_if_named(contact, offer.agent_id)
         contact.save(update_fields=["status", "declined_by", "target_agent"])
         events.offer_withdrawn(offer, offer.agent.user_id, "declined")
+        events.agent_load_changed([offer.agent_id])
         request_round()
     log.info("routing.offer_declined", offer=offer.pk, contact=contact.pk, agent=offer.agent_id)
     return offer
@@ -101,7 +103,8 @@ def _ring_out(offer: Offer, now: datetime) -> None:
     status = AgentStatus.objects.filter(agent=offer.agent).values_list("state", flat=True).first()
     if status == AgentState.AVAILABLE:
         agent_state_write(agent=offer.agent, state=AgentState.NOT_READY, reason_code=MISSED_REASON, now=now)
-    withdraw_offers_of(offer.agent, "agent_unavailable", now)
+    if not withdraw_offers_of(offer.agent, "agent_unavailable", now):  # which tells supervisors itself
+        events.agent_load_changed([offer.agent_id])
     request_round()
     log.info("routing.offer_missed", offer=offer.pk, contact=contact.pk, agent=offer.agent_id)
 

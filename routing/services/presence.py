@@ -26,7 +26,7 @@ from callcenter.core.tenancy import require_tenant
 from routing import events
 from routing.events import offer_payload
 from routing.models import ContactStatus, Offer, OfferStatus
-from routing.selectors import agent_loads, offers_ringing_for
+from routing.selectors import agent_load_figures, offers_ringing_for, shown_state
 from routing.services.lock import routing_lock
 from routing.services.triggers import request_round
 
@@ -49,6 +49,7 @@ def withdraw_offers_of(agent: AgentProfile, reason: str, now: datetime) -> int:
         events.offer_withdrawn(offer, agent.user_id, reason)
         withdrawn += 1
     if withdrawn:
+        events.agent_load_changed([agent.pk])
         request_round()
     return withdrawn
 
@@ -127,25 +128,18 @@ def after_work_end(*, agent_id: int | None = None, now: datetime | None = None) 
 def agent_overview(agent: AgentProfile) -> dict[str, Any]:
     """The agent's state with its capacity in use, for its own controls and for supervisors."""
     status, _created = AgentStatus.objects.select_related("reason").get_or_create(agent=agent)
-    load = agent_loads([agent.pk]).get(agent.pk, {})
-    ringing = Offer.objects.filter(agent=agent, status=OfferStatus.RINGING).count()
-    assigned = sum(load.values()) - ringing
-    shown = status.state
-    if status.state == AgentState.AVAILABLE and ringing:
-        shown = "reserved"
-    elif status.state == AgentState.AVAILABLE and assigned:
-        shown = "busy"
+    figures = agent_load_figures([agent.pk])[agent.pk]
     return {
         "agent": agent.pk,
         "name": agent.display_name,
         "state": status.state,
-        "shown_state": shown,
+        "shown_state": shown_state(status.state, ringing=figures.ringing, assigned=figures.assigned),
         "reason": status.reason.code if status.reason else None,
         "since": status.changed_at.isoformat(),
         "after_work_until": status.after_work_until.isoformat() if status.after_work_until else None,
         "capacity": agent.capacity(),
-        "load": load,
-        "ringing": ringing,
+        "load": figures.load,
+        "ringing": figures.ringing,
     }
 
 

@@ -200,6 +200,7 @@ def _store_offers(
     for offer, (contact, agent_id, _decision) in zip(offers, chosen, strict=True):
         events.offer_created(offer, contact, agents[agent_id].user_id, now, out)
         _schedule_expiry(offer.pk, queues[contact.queue_id].offer_timeout_seconds)
+    events.agent_load_changed(agent_seqs)  # once per agent offered, however many offers it got
     log.info("routing.offers_made", count=len(offers))
     return offers
 

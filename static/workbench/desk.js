@@ -101,12 +101,15 @@ const core = {
     this.prefetchPop(offer.customer.id, offer.conversation);
     return { ...offer, deadline, received: Date.now() };
   },
-  offerLeft(offer) { return Math.max(0, Math.ceil((offer.deadline - this.now) / 1000)); },
+  offerLeft(offer) {
+    const left = Math.ceil((offer.deadline - Math.max(this.now, offer.received)) / 1000);
+    return Math.max(0, Math.min(offer.timeout_s || left, left));
+  },
   offerPct(offer) {
     const total = (offer.timeout_s || 15) * 1000;
     return Math.max(0, Math.min(100, (100 * (offer.deadline - this.now)) / total));
   },
-  waited(offer) { return offer.waited_s + Math.floor((this.now - offer.received) / 1000); },
+  waited(offer) { return offer.waited_s + Math.max(0, Math.floor((this.now - offer.received) / 1000)); },
   accept(offer) {
     this.acceptedAt[offer.conversation] = performance.now();
     offer.answering = true;

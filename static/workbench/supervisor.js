@@ -31,7 +31,7 @@ const supervisor = {
     try {
       const snapshot = await api("GET", "/api/v1/supervisor/");
       this.agents = snapshot.agents;
-      this.queues = snapshot.queues;
+      this.queues = this.stamped(snapshot.queues);
       this.updatedAt = Date.now();
     } catch (error) {
       this.connection = "closed";
@@ -41,10 +41,12 @@ const supervisor = {
   onFrame(frame) {
     const p = frame.payload || {};
     if (frame.type === "hello") this.refresh();
-    else if (frame.type === "queue.changed") { this.queues = p.queues; this.updatedAt = Date.now(); }
+    else if (frame.type === "queue.changed") { this.queues = this.stamped(p.queues); this.updatedAt = Date.now(); }
     else if (frame.type === "agent.state" || frame.type === "agent.load") {
       const row = this.agents.find((a) => a.agent === p.agent);
-      if (!row) { this.refresh(); return; }
+      // Not one of this page's agents (a team lead sees their teams only): the next refresh
+      // brings anyone new.
+      if (!row) return;
       for (const key of ["state", "reason", "since", "after_work_until", "load", "ringing", "shown_state"]) {
         if (key in p) row[key] = p[key];
       }
@@ -53,13 +55,17 @@ const supervisor = {
     }
   },
 
+  fmt,
   connectionLabel() { return S.connection[this.connection] || this.connection; },
   updatedText() {
     return this.updatedAt ? fmt(S.supervisor.updated, { t: new Date(this.updatedAt).toLocaleTimeString(document.documentElement.lang) }) : "";
   },
   count(test) { return this.agents.filter(test).length; },
   waiting() { return this.queues.reduce((sum, q) => sum + q.waiting, 0); },
-  longest() { return this.seconds(Math.max(0, ...this.queues.map((q) => q.longest_wait_s || 0))); },
+  // The longest wait keeps growing between events while someone waits.
+  stamped(queues) { const at = Date.now(); return queues.map((q) => ({ ...q, at })); },
+  waitOf(q) { return q.waiting ? (q.longest_wait_s || 0) + Math.max(0, (this.now - q.at) / 1000) : 0; },
+  longest() { return this.seconds(Math.max(0, ...this.queues.map((q) => this.waitOf(q)))); },
   seconds(s) {
     if (!s) return "0:00";
     const m = Math.floor(s / 60);

@@ -1,8 +1,10 @@
-"""What every new tenant's desk starts with: a few canned responses for everyone (theirs to change)."""
+"""What every new tenant's desk starts with: a few canned responses for everyone and the wrap-up
+codes agents end conversations with (theirs to change)."""
 
 from __future__ import annotations
 
-from workbench.models import CannedResponse, CannedScope
+from agents.services.bootstrap import seed_named
+from workbench.models import CannedResponse, CannedScope, WrapUpCode
 
 DEFAULT_CANNED = [
     ("hello", "问候", "您好 {customer_name}，我是{shop_name}客服{agent_name}，很高兴为您服务，请问有什么可以帮您？"),
@@ -14,7 +16,31 @@ DEFAULT_CANNED = [
 ]
 
 
+# (code, Chinese name, English name); the migration that added wrap-up codes reads this too.
+DEFAULT_WRAP_UP_CODES = [
+    ("resolved", "问题已解决", "Resolved"),
+    ("return_accepted", "已受理退换货", "Return or exchange accepted"),
+    ("logistics_answered", "已答复物流", "Delivery question answered"),
+    ("compensated", "已补偿", "Compensated"),
+    ("ticket_created", "已转工单", "Ticket created"),
+    ("no_reply", "客户未回复", "Customer stopped replying"),
+    ("other", "其他", "Other"),
+]
+
+
 def workbench_seed_defaults() -> int:
+    return canned_seed_defaults() + wrap_up_codes_seed_defaults()
+
+
+def wrap_up_codes_seed_defaults() -> int:
+    rows = (
+        (code, name, name_en, {"position": position * 10})
+        for position, (code, name, name_en) in enumerate(DEFAULT_WRAP_UP_CODES, start=1)
+    )
+    return seed_named(WrapUpCode, rows)
+
+
+def canned_seed_defaults() -> int:
     created = 0
     for shortcut, title, body in DEFAULT_CANNED:
         _row, was_created = CannedResponse.objects.get_or_create(
