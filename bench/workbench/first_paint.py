@@ -2,7 +2,8 @@
 
 The product as it runs: uvicorn serving the desk and the staff socket, an agent signed in
 through the login form at 1366x768, a customer with a story (an earlier WeChat chat, an order,
-an APP return request). Each round the customer writes, a routing round offers the chat, the
+an APP return request). Each round the customer writes, a routing round offers the chat (run
+in this process, as the routing worker would, so no queue wait is in the figure), the
 desk's toast rings, the agent clicks accept; the desk times from the click to the panel holding
 the screen pop (``data-first-paint-ms``, set in static/workbench/desk.js after the HTML is in
 the page) and the bench waits one animation frame more so it is painted.
@@ -81,11 +82,17 @@ def _customer_writes_and_is_routed(tenant: Any, channel_id: int, n: int) -> int:
 def _resolve(tenant: Any, conversation_id: int) -> None:
     from django_tenants.utils import tenant_context
 
+    from agents.models import AgentProfile
     from conversations.models import Conversation
     from conversations.services import conversation_resolve
+    from routing.services.contacts import contact_end
+    from routing.services.presence import agent_state_choose
 
     with tenant_context(tenant):
         conversation_resolve(conversation=Conversation.objects.get(pk=conversation_id), actor="bench")
+        contact_end(conversation_id=conversation_id)  # the routing worker's part, done here
+        # The next round starts from an available agent, as after a short after-contact work.
+        agent_state_choose(user=AgentProfile.objects.get(user__username="agent").user, state="available")
 
 
 def _one_round(page: Any, tenant: Any, channel_id: int, n: int, *, cold: bool) -> float:

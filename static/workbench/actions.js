@@ -5,7 +5,7 @@ import { api } from "./api.js";
 
 function emptyTicket() {
   return {
-    loading: false, saving: false, error: "", suggested: "", open: [], linked: [], forConversation: null,
+    loading: false, saving: false, error: "", suggested: "", open: [], linked: [], forConversation: null, showForm: true,
     form: { subject: "", category: "", priority: "normal", order_ref: "", note: "" },
   };
 }
@@ -54,6 +54,7 @@ export const conversationActions = {
         customer: row.customer.id, conversations: [conversation], assignee: this.user.id, ...this.ticket.form,
       });
       this.ticket.linked.push({ number: created.number, subject: created.subject, status: created.status });
+      this.ticket.showForm = false; // one ticket per click: a second one is asked for on purpose
       this.notify(this.fmt(this.S.ticket_created, { number: created.number }));
     } catch (error) {
       this.ticket.error = error.message;
@@ -67,6 +68,7 @@ export const conversationActions = {
       await api("POST", `/api/v1/tickets/${ticket.number}/conversations/`, { conversation: this.current });
       this.ticket.open = this.ticket.open.filter((t) => t.number !== ticket.number);
       this.ticket.linked.push(ticket);
+      this.ticket.showForm = false;
       this.notify(this.fmt(this.S.ticket_linked, { number: ticket.number }));
     } catch (error) {
       this.ticket.error = error.message;

@@ -12,6 +12,9 @@ import { fmt } from "./strings.js";
 const boot = JSON.parse(document.getElementById("desk-boot").textContent);
 const S = boot.strings;
 const TYPING_SHOWN_MS = 6000;
+const AGENT_GET_MS = 1000;
+const followed = new Set(); // conversations subscribed on the current socket
+let agentAsked = null;
 
 const core = {
   S,
@@ -133,9 +136,19 @@ const core = {
       this.notify(error.message, "bad");
     }
   },
+  // Each conversation is subscribed once per socket: the socket's frames are rate-limited.
   follow(conversationId) {
     if (!this.threads[conversationId]) this.threads[conversationId] = new Thread(conversationId);
-    this.socket.send({ type: "conversation.subscribe", conversation: conversationId });
+    if (followed.has(conversationId)) return;
+    if (this.socket.send({ type: "conversation.subscribe", conversation: conversationId })) followed.add(conversationId);
+  },
+  // Asking for the agent's figures (load, offers) after a change, at most once a second.
+  refreshAgent() {
+    if (agentAsked) return;
+    agentAsked = setTimeout(() => {
+      agentAsked = null;
+      this.socket.send({ type: "agent.get" });
+    }, AGENT_GET_MS);
   },
   info(conversationId) { return this.conversations.find((c) => c.conversation === conversationId); },
   currentInfo() {
@@ -238,8 +251,9 @@ const core = {
     hello(p) {
       if (p.agent) this.setAgent(p.agent);
       if (p.offers) this.offers = p.offers.map((o) => this.ringing(o, Date.parse(o.expires_at)));
-      // After a reconnect: follow every conversation again (each answers with its last_seq).
-      for (const id of Object.keys(this.threads)) this.socket.send({ type: "conversation.subscribe", conversation: Number(id) });
+      // A new socket follows nothing: follow every conversation again (each answers with its last_seq).
+      followed.clear();
+      for (const id of Object.keys(this.threads)) this.follow(Number(id));
       this.loadConversations();
     },
     agent(p) {
@@ -249,7 +263,7 @@ const core = {
     "agent.state"(p) {
       if (this.agent.agent && p.agent !== this.agent.agent) return;
       this.setAgent({ state: p.state, reason: p.reason, since: p.since, after_work_until: p.after_work_until });
-      this.socket.send({ type: "agent.get" });
+      this.refreshAgent();
     },
     "offer.created"(p) {
       if (!this.offers.some((o) => o.offer === p.offer)) {
@@ -274,7 +288,7 @@ const core = {
       this.follow(p.conversation);
       this.open(p.conversation);
       this.loadConversations();
-      this.socket.send({ type: "agent.get" });
+      this.refreshAgent();
     },
     subscribed(p) {
       const thread = this.threads[p.conversation];
@@ -331,6 +345,7 @@ const core = {
     if (!row) return;
     this.conversations = this.conversations.filter((c) => c.conversation !== conversationId);
     this.socket.send({ type: "conversation.unsubscribe", conversation: conversationId });
+    followed.delete(conversationId);
     delete this.threads[conversationId];
     if (this.current === conversationId) {
       this.current = null;
@@ -338,7 +353,7 @@ const core = {
       if (panel) { panel.innerHTML = ""; panel.dataset.url = ""; delete panel.dataset.firstPaintMs; }
     }
     if (message) this.notify(fmt(message, { name: row.customer.name || S.unnamed }));
-    this.socket.send({ type: "agent.get" });
+    this.refreshAgent();
   },
 
   // --- keyboard ---------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def _desk(browser: Any, tenant: Any, port: str, username: str, language: str = "
 
 
 def _offer(page: Any) -> Any:
-    return page.wait_for_selector("[data-testid=offers] .offer", timeout=30_000)
+    return page.wait_for_selector("[data-testid=offers] .offer", timeout=45_000)
 
 
 # --- the tests --------------------------------------------------------------------------------
