@@ -3,8 +3,10 @@
 Suites run in order, each with its own time budget: ``tenants`` (below), ``realtime``
 (bench/realtime/: chat delivery, idle sockets, uvicorn vs daphne, lost messages; see
 bench/realtime/suite.py), then ``routing-engine`` (bench/routing/engine.py: assignments with
-15,000 and 1,500 agents, the simulated peak hour). ``python bench/run.py --suite realtime``
-(or any other suite's name) runs one.
+15,000 and 1,500 agents, the simulated peak hour), ``routing``, ``tickets``, ``workbench``
+(bench/workbench/suite.py: the screen pop's API on 100,000 customers and 2,000,000 messages)
+and ``workbench-desk`` (bench/workbench/first_paint.py: accept to screen pop in chromium).
+``python bench/run.py --suite realtime`` (or any other suite's name) runs one.
 
 The tenants suite: the platform is first filled with a hundred tenants; on it, ten signups go
 through a real Celery worker (tenant.provision_s), then migrate_schemas runs with nothing to do

@@ -63,7 +63,12 @@ def messages_since(conversation: Conversation, since_seq: int = 0, limit: int = 
 
 
 def conversation_timeline_entries(customer: Customer, before: datetime | None, limit: int) -> Iterable[TimelineEntry]:
-    rows = Conversation.objects.filter(customer=customer).select_related("first_channel")
+    # Only what the entry shows: the screen pop reads this on every accepted contact.
+    rows = (
+        Conversation.objects.filter(customer=customer)
+        .select_related("first_channel")
+        .only("id", "opened_at", "status", "topic", "last_seq", "first_channel__kind")
+    )
     if before is not None:
         rows = rows.filter(opened_at__lt=before)
     for conversation in rows.order_by("-opened_at")[:limit]:

@@ -72,7 +72,10 @@ TimelineSource = Callable[[Customer, datetime | None, int], Iterable[TimelineEnt
 
 
 def _orders(customer: Customer, before: datetime | None, limit: int) -> Iterable[TimelineEntry]:
-    rows = Order.objects.filter(customer=customer)
+    # Only what the entry shows (items and the address can be large JSON).
+    rows = Order.objects.filter(customer=customer).only(
+        "id", "placed_at", "order_no", "status", "amount", "logistics_status"
+    )
     if before is not None:
         rows = rows.filter(placed_at__lt=before)
     for order in rows.order_by("-placed_at")[:limit]:
