@@ -16,6 +16,12 @@ from customers.models import ActivityEvent, ChannelIdentity, Customer, Order
 from customers.services.identity import surviving
 
 
+def customer_language(customer: Customer) -> str:
+    """The language to write to the customer in: ``en`` when their profile says English, else ``zh-hans``."""
+    language = customer.attributes.get("language") if isinstance(customer.attributes, dict) else None
+    return "en" if isinstance(language, str) and language.lower().startswith("en") else "zh-hans"
+
+
 def customer_get(customer_id: int) -> Customer:
     customer = Customer.objects.select_related("tier").filter(pk=customer_id).first()
     if customer is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -89,14 +90,16 @@ def agent_loads(agent_ids: list[int] | None = None, *, available_only: bool = Fa
     if available_only:  # a join, not a list of thousands of ids
         contacts = contacts.filter(agent__status__state=AgentState.AVAILABLE)
         offers = offers.filter(agent__status__state=AgentState.AVAILABLE)
-    for rows in (
-        contacts.values("agent_id", "media").annotate(n=Count("id")),
-        offers.values("agent_id", "media").annotate(n=Count("id")),
-    ):
-        for row in rows:
-            per_media = loads[row["agent_id"]]
-            per_media[row["media"]] = per_media.get(row["media"], 0) + row["n"]
+    for agent_id, media, count, _ringing in _counted(contacts, offers):
+        loads[agent_id][media] = loads[agent_id].get(media, 0) + count
     return loads
+
+
+def _counted(contacts: QuerySet[RoutedContact], offers: QuerySet[Offer]) -> Iterator[tuple[int, str, int, bool]]:
+    """(agent, media, how many, whether they are ringing offers): one grouped query for each."""
+    for rows, ringing in ((contacts, False), (offers, True)):
+        for row in rows.values("agent_id", "media").annotate(n=Count("id")):
+            yield row["agent_id"], row["media"], row["n"], ringing
 
 
 def shown_state(state: str, *, ringing: int, assigned: int) -> str:
@@ -125,12 +128,10 @@ def agent_load_figures(agent_ids: list[int]) -> dict[int, AgentLoad]:
     ringing = dict.fromkeys(agent_ids, 0)
     contacts = RoutedContact.objects.filter(status=ContactStatus.ASSIGNED, agent_id__in=agent_ids)
     offers = Offer.objects.filter(status=OfferStatus.RINGING, agent_id__in=agent_ids)
-    for rows, are_offers in ((contacts, False), (offers, True)):
-        for row in rows.values("agent_id", "media").annotate(n=Count("id")):
-            per_media = loads[row["agent_id"]]
-            per_media[row["media"]] = per_media.get(row["media"], 0) + row["n"]
-            if are_offers:
-                ringing[row["agent_id"]] += row["n"]
+    for agent_id, media, count, are_offers in _counted(contacts, offers):
+        loads[agent_id][media] = loads[agent_id].get(media, 0) + count
+        if are_offers:
+            ringing[agent_id] += count
     return {agent_id: AgentLoad(loads[agent_id], ringing[agent_id]) for agent_id in agent_ids}
 
 

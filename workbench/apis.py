@@ -19,10 +19,9 @@ from agents.permissions import IsStaffOrAgent
 from callcenter.core.errors import NotFoundError
 from conversations.selectors import conversation_get
 from customers.domain.order_status import order_status_label
-from customers.models import Customer
 from workbench.domain.canned import canned_fill
 from workbench.models import CannedResponse, CannedScope
-from workbench.screen_pop import ScreenPop, screen_pop
+from workbench.screen_pop import ScreenPop, screen_pop, screen_pop_customer
 from workbench.selectors import canned_get_for, canned_search, canned_values_for, ticket_draft
 from workbench.services.canned import canned_create, canned_delete, canned_update
 
@@ -271,7 +270,7 @@ class ScreenPopApi(APIView):
         summary="Everything about a customer for the agent who takes their contact",
     )
     def get(self, request: Request, customer_id: int) -> Response:
-        customer = Customer.objects.select_related("tier").filter(pk=customer_id).first()
+        customer = screen_pop_customer(customer_id)
         if customer is None:
             raise NotFound(_("No such customer."))
         try:

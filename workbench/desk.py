@@ -27,7 +27,8 @@ class DeskConversation:
     last_message: Message | None
 
 
-def _kind_words() -> dict[str, str]:
+def message_kind_words() -> dict[str, str]:
+    """How the desk names a message that is not text, in the reader's language."""
     return {
         MessageKind.IMAGE: _("[image]"),
         MessageKind.VOICE: _("[voice message]"),
@@ -42,7 +43,7 @@ def message_preview(message: Message) -> str:
     """One line for the list: the text's first characters, or a word in brackets for the rest."""
     if message.kind == MessageKind.TEXT:
         return " ".join(message.body.split())[:PREVIEW_CHARS]
-    return _kind_words().get(message.kind, f"[{message.kind}]")
+    return message_kind_words().get(message.kind, f"[{message.kind}]")
 
 
 def desk_conversations(user: Any) -> list[DeskConversation]:

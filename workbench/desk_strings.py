@@ -14,7 +14,7 @@ from django.utils.translation import pgettext
 
 from agents.models import AgentState
 from channels_app.models import ChannelKind
-from conversations.models import MessageKind
+from workbench.desk import message_kind_words
 
 
 def desk_strings() -> dict[str, Any]:
@@ -52,7 +52,7 @@ def desk_strings() -> dict[str, Any]:
         "delivered": _("delivered"),
         "sent": _("sent"),
         "channels": {value: str(label) for value, label in ChannelKind.choices},
-        "kinds": {value: f"[{label}]" for value, label in MessageKind.choices},
+        "kinds": message_kind_words(),
         "states": {
             **{value: str(label) for value, label in AgentState.choices},
             "reserved": pgettext("agent state", "offer ringing"),

@@ -103,6 +103,11 @@ def _earlier_lines(conversation_ids: list[int]) -> dict[int, list[Message]]:
     return lines
 
 
+def screen_pop_customer(customer_id: int) -> Customer | None:
+    """The customer whose screen pop is asked for, with the tier the card shows."""
+    return Customer.objects.select_related("tier").filter(pk=customer_id).first()
+
+
 def screen_pop(customer: Customer, *, current_conversation_id: int | None = None) -> ScreenPop:
     identities = list(ChannelIdentity.objects.filter(customer=customer).order_by("kind", "id"))
     orders = list(Order.objects.filter(customer=customer).only(*ORDER_FIELDS).order_by("-placed_at")[:ORDERS])

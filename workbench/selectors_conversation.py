@@ -1,11 +1,11 @@
-"""Reads about one conversation for the desk (its internal notes, its wrap-up) and the wrap-up codes."""
+"""Reads about one conversation for the desk (its internal notes) and the wrap-up codes."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
 from conversations.models import Conversation
-from workbench.models import ConversationNote, ConversationWrapUp, WrapUpCode
+from workbench.models import ConversationNote, WrapUpCode
 
 
 def notes_of(conversation: Conversation) -> QuerySet[ConversationNote]:
@@ -19,11 +19,3 @@ def notes_of(conversation: Conversation) -> QuerySet[ConversationNote]:
 
 def wrap_up_codes_active() -> QuerySet[WrapUpCode]:
     return WrapUpCode.objects.filter(is_active=True).order_by("position", "code")
-
-
-def wrap_up_of(conversation: Conversation) -> ConversationWrapUp | None:
-    return (
-        ConversationWrapUp.objects.select_related("code", "agent__agent_profile")
-        .filter(conversation=conversation)
-        .first()
-    )

@@ -17,18 +17,13 @@ from django.views.decorators.http import require_GET
 from agents.models import AgentProfile, NotReadyReason
 from agents.selectors import is_agent
 from callcenter.core.tenancy import require_tenant
-from customers.models import Customer
 from routing.models import Queue
 from routing.services.presence import agent_desk
 from tickets.models import Category, Priority, Status
 from workbench.desk_strings import desk_strings
-from workbench.screen_pop import screen_pop
+from workbench.people import person_name
+from workbench.screen_pop import screen_pop, screen_pop_customer
 from workbench.screen_pop_view import screen_pop_context
-
-
-def _user_name(user: Any) -> str:
-    profile = AgentProfile.objects.filter(user_id=user.pk).only("display_name").first()
-    return (profile.display_name if profile else "") or user.get_full_name() or user.get_username()
 
 
 def _boot(request: HttpRequest) -> dict[str, Any]:
@@ -36,7 +31,7 @@ def _boot(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     agent = is_agent(user)
     return {
-        "user": {"id": user.pk, "name": _user_name(user), "is_agent": agent, "is_staff": bool(user.is_staff)},
+        "user": {"id": user.pk, "name": person_name(user), "is_agent": agent, "is_staff": bool(user.is_staff)},
         "desk": agent_desk(user) if agent else {"agent": None, "offers": []},
         "reasons": [{"code": r.code, "name": str(r)} for r in NotReadyReason.objects.filter(is_system=False)],
         "queues": [{"id": q.pk, "name": str(q)} for q in Queue.objects.order_by("-priority", "code")],
@@ -63,7 +58,7 @@ def screen_pop_fragment(request: HttpRequest, customer_id: int) -> HttpResponse:
     """The screen pop as HTML, swapped into the desk's side panel."""
     if not (request.user.is_staff or is_agent(request.user)):
         raise Http404
-    customer = Customer.objects.select_related("tier").filter(pk=customer_id).first()
+    customer = screen_pop_customer(customer_id)
     if customer is None:
         raise Http404
     try:
@@ -79,5 +74,5 @@ def screen_pop_fragment(request: HttpRequest, customer_id: int) -> HttpResponse:
 def supervisor(request: HttpRequest) -> HttpResponse:
     if not request.user.is_staff:
         return render(request, "workbench/not_supervisor.html", {"tenant": require_tenant()}, status=403)
-    boot = {"user": {"id": request.user.pk, "name": _user_name(request.user)}, "strings": desk_strings()}
+    boot = {"user": {"id": request.user.pk, "name": person_name(request.user)}, "strings": desk_strings()}
     return render(request, "workbench/supervisor.html", {"tenant": require_tenant(), "boot": boot})

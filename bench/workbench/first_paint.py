@@ -43,7 +43,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 def _prepare() -> tuple[Any, int]:
-    from django_tenants.utils import tenant_context
 
     from callcenter.core.testing import make_tenant, make_user
     from channels_app.testing import widget_channel
@@ -55,8 +54,6 @@ def _prepare() -> tuple[Any, int]:
     desk_agents(tenant, offer_timeout_s=120, after_work_s=0)
     channel = widget_channel(tenant, origins=())
     customer_with_story(tenant, "v-bench")
-    with tenant_context(tenant):
-        assert channel.pk
     return tenant, channel.pk
 
 

@@ -56,6 +56,11 @@ def surviving(customer: Customer) -> Customer:
     return customer
 
 
+def same_person(a: Customer, b: Customer) -> bool:
+    """The two profiles are one customer, also when one was merged into the other since."""
+    return a.pk == b.pk or surviving(a).pk == surviving(b).pk
+
+
 def _identity_owner(kind: str, namespace: str, external_id: str) -> Customer | None:
     found = (
         ChannelIdentity.objects.select_related("customer")

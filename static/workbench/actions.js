@@ -87,8 +87,7 @@ export const conversationActions = {
   async sendCompensation(ticket) {
     try {
       const sent = await api("POST", `/api/v1/conversations/${this.current}/compensation-link/`, { ticket: ticket.number });
-      const message = sent.message || sent;
-      if (this.threads[this.current] && message.seq) this.threads[this.current].receive(message);
+      if (this.threads[this.current]) this.threads[this.current].receive(sent.message);
       this.notify(this.S.compensation_sent);
     } catch (error) {
       this.notify(error.message, "bad");

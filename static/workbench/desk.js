@@ -32,7 +32,6 @@ const core = {
   side: "customer",
   popCache: {},
   acceptedAt: {},
-  metrics: { firstPaint: [] },
 
   init() {
     this.offers = (boot.desk.offers || []).map((o) => this.ringing(o, Date.parse(o.expires_at)));
@@ -235,9 +234,7 @@ const core = {
     const started = this.acceptedAt[conversationId];
     if (started !== undefined) {
       delete this.acceptedAt[conversationId];
-      const ms = performance.now() - started;
-      this.metrics.firstPaint.push(ms);
-      panel.dataset.firstPaintMs = ms.toFixed(1);
+      panel.dataset.firstPaintMs = (performance.now() - started).toFixed(1);
     }
   },
 
@@ -379,6 +376,4 @@ const core = {
 document.addEventListener("alpine:init", () => {
   const Alpine = window.Alpine;
   Alpine.store("desk", { ...core, ...composeActions, ...conversationActions });
-  Alpine.data("deskState", () => ({}));
-  Alpine.data("deskMain", () => ({}));
 });

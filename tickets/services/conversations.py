@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from callcenter.core.errors import ConflictError, ServiceError
 from conversations.models import Conversation
-from customers.services.identity import surviving
+from customers.services.identity import same_person
 from tickets.models import Ticket
 from tickets.services.history import history_record
 
@@ -33,9 +33,7 @@ def ticket_conversation_link(*, ticket: Ticket, conversation: Conversation, acto
             % {"number": ticket.number, "into": merged_into or 0}
         )
     # The same person counts even when one of the two profiles was merged into the other since.
-    if conversation.customer_id != ticket.customer_id and (
-        surviving(conversation.customer).pk != surviving(ticket.customer).pk
-    ):
+    if not same_person(conversation.customer, ticket.customer):
         raise OtherCustomersConversation(
             _("This conversation is another customer's: link it to one of their own tickets."), field="conversation"
         )

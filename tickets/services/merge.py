@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.core.errors import ConflictError
-from customers.services.identity import surviving
+from customers.services.identity import same_person
 from tickets.domain.workflow import CLOSED
 from tickets.models import TagSource, Ticket, TicketTag
 from tickets.services.history import history_record
@@ -32,7 +32,7 @@ def _check(source: Ticket, target: Ticket) -> None:
         raise MergeRefused(_("Ticket #%(number)d was already merged.") % {"number": source.number})
     if target.merged_into_id is not None or target.status == CLOSED:
         raise MergeRefused(_("Ticket #%(number)d is closed; merge into an open ticket.") % {"number": target.number})
-    if surviving(source.customer).pk != surviving(target.customer).pk:
+    if not same_person(source.customer, target.customer):
         raise MergeRefused(_("Only tickets of the same customer can be merged."))
 
 

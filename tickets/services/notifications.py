@@ -26,6 +26,7 @@ from django.db import transaction
 from callcenter.core.tenancy import require_tenant
 from conversations.models import Conversation, ConversationStatus
 from customers.models import Customer
+from customers.selectors import customer_language
 from customers.services.identity import surviving
 from tickets.models import NotificationTemplate, NotifyEvent, Status, Ticket, TicketComment, TicketEvent
 from tickets.services.history import history_record
@@ -44,10 +45,6 @@ class _Blank(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
-
-
-def customer_language(customer: Customer) -> str:
-    return "en" if str(customer.attributes.get("language", "")).lower().startswith("en") else "zh-hans"
 
 
 def notification_render(event: str, language: str, values: dict[str, str]) -> tuple[str, str]:

@@ -20,8 +20,8 @@ from callcenter.core.errors import ConflictError, ServiceError
 from channels_app.models import ChannelKind
 from conversations.models import Conversation, ConversationStatus, Message
 from conversations.services import agent_reply
-from customers.models import Customer
-from customers.services.identity import surviving
+from customers.selectors import customer_language
+from customers.services.identity import same_person
 from portal.links import portal_ticket_link_issue
 from tickets.models import Ticket, TicketEvent
 
@@ -31,13 +31,13 @@ MAX_TTL_HOURS = 30 * 24
 
 # What the customer reads, in their language (not the agent's): {number}, {hours}, {url}.
 TEXTS = {
-    "zh": "您好，关于工单 #{number} 的补偿方案，请点击链接查看并确认（{hours} 小时内有效）：{url}",
+    "zh-hans": "您好，关于工单 #{number} 的补偿方案，请点击链接查看并确认（{hours} 小时内有效）：{url}",
     "en": (
         "Hello, about ticket #{number}: please open this link to see and confirm the compensation we offer "
         "(valid for {hours} hours): {url}"
     ),
 }
-APP_LINE = {"zh": "在 APP 中打开：{link}", "en": "Open it in the APP: {link}"}
+APP_LINE = {"zh-hans": "在 APP 中打开：{link}", "en": "Open it in the APP: {link}"}
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,6 @@ class CompensationSent:
     message: Message
     created: bool  # False: the same request a moment ago already sent it
     expires_at: int  # Unix seconds
-
-
-def customer_language(customer: Customer) -> str:
-    """``en`` when the customer's profile says English, else ``zh``."""
-    language = customer.attributes.get("language") if isinstance(customer.attributes, dict) else None
-    return "en" if isinstance(language, str) and language.lower().startswith("en") else "zh"
 
 
 def compensation_text(*, language: str, number: int, hours: int, url: str, app_link: str | None) -> str:
@@ -82,7 +76,7 @@ def compensation_link_send(
             field="ttl_hours",
         )
     customer = conversation.customer
-    if ticket.customer_id != customer.pk and surviving(ticket.customer).pk != surviving(customer).pk:
+    if not same_person(ticket.customer, customer):
         raise ServiceError(
             _("Ticket #%(number)d is another customer's: send this customer a link to one of their own tickets.")
             % {"number": ticket.number},
